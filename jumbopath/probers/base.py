@@ -1,0 +1,44 @@
+"""The interface every prober implements; the engine depends only on this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from jumbopath.model import LocalRefused, Outcome, ProbeRequest
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One address to probe, with the name the user gave."""
+
+    name: str
+    """As typed (host name or address)."""
+    address: str
+    """Numeric address."""
+    family: int
+    """4 or 6."""
+
+
+class Prober(Protocol):
+    """Sends probes and matches what comes back to the probe that caused it."""
+
+    def now(self) -> float:
+        """The prober's clock (monotonic seconds); simulated probers use virtual time."""
+        ...
+
+    def send(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
+        """Send one probe. Returns a token for matching, or the local refusal."""
+        ...
+
+    def receive(self, timeout_s: float) -> list[tuple[int, Outcome]]:
+        """Wait up to ``timeout_s`` for outcomes; returns (token, outcome) pairs."""
+        ...
+
+    def ignored(self, target: Target) -> int:
+        """ICMP messages about ``target`` that were ignored as not ours or implausible."""
+        ...
+
+    def close(self) -> None:
+        """Release sockets."""
+        ...
