@@ -1,0 +1,183 @@
+"""``jumbopath mesh`` and ``jumbopath report``: every host pair of a cluster, both directions."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from jumbopath.cli import app
+from jumbopath.errors import UsageError
+from jumbopath.mesh import document
+from jumbopath.mesh.inventory import FORMATS, Inventory, load_inventory
+from jumbopath.mesh.matrix import Mesh, build_mesh
+from jumbopath.mesh.report import merge
+from jumbopath.mesh.runs import HostRun
+from jumbopath.mesh.ssh import SshOptions, fan_out
+from jumbopath.render.mesh import render_changes, render_mermaid, render_text
+from jumbopath.status import ExitCode
+
+_OUTPUTS = ("text", "json", "mermaid")
+
+
+def _output(fmt: str, as_json: bool) -> str:
+    if as_json:
+        return "json"
+    if fmt not in _OUTPUTS:
+        raise UsageError(f"--format {fmt!r}: use one of {', '.join(_OUTPUTS)}")
+    return fmt
+
+
+def _finish(mesh: Mesh, fmt: str, save: Path | None, compare: Path | None) -> None:
+    """Render, save, compare; raise the exit status."""
+    previous = document.load(compare) if compare is not None else None
+    doc = document.to_document(mesh)
+    changes = document.compare(previous, doc) if previous is not None else None
+    if save is not None:
+        document.save(doc, save)
+    console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    if fmt == "json":
+        if changes is not None:
+            doc = {**doc, "changes": document.changes_document(changes)}
+        typer.echo(document.dumps(doc), nl=False)
+    elif fmt == "mermaid":
+        typer.echo(render_mermaid(mesh), nl=False)
+    elif changes is not None:
+        assert compare is not None
+        render_changes(changes, str(compare), console)
+    else:
+        render_text(mesh, console)
+    if changes is not None:
+        measured = any(
+            c.status in ("ok", "below", "unreachable") for n in mesh.networks for c in n.cells
+        )
+        if any(c.regression for c in changes):
+            code = ExitCode.BELOW
+        elif not measured:
+            code = ExitCode.CANNOT_MEASURE
+        else:
+            code = ExitCode.OK
+    else:
+        code = mesh.exit_code
+    raise typer.Exit(int(code))
+
+
+def _progress(total: int, quiet: bool) -> Any:
+    """A callback that reports finished hosts on stderr when it is a terminal."""
+    err = Console(stderr=True)
+    if quiet or not err.is_terminal:
+        return None
+    done = [0]
+
+    def on_done(run: HostRun) -> None:
+        done[0] += 1
+        state = "ok" if run.error is None else run.error.kind.value
+        err.print(f"[dim]{done[0]}/{total} {run.host}: {state} ({run.elapsed_s:.1f} s)[/dim]")
+
+    return on_done
+
+
+@app.command("mesh")
+def mesh_command(
+    inventory: Annotated[
+        Path, typer.Argument(help="Inventory: jumbopath YAML, Ansible YAML or Ansible INI.")
+    ],
+    ssh_config: Annotated[
+        Path | None,
+        typer.Option("--ssh-config", "-F", help="OpenSSH configuration file (passed as ssh -F)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds allowed for one host's whole session.")
+    ] = 60.0,
+    connect_timeout: Annotated[
+        float, typer.Option("--connect-timeout", help="SSH ConnectTimeout in seconds.")
+    ] = 5.0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", "-j", help="SSH sessions at once.")
+    ] = 16,
+    network: Annotated[
+        list[str] | None,
+        typer.Option("--network", "-n", help="Check only this network (repeatable)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the mesh as JSON (schema 1).")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text, json or mermaid.")] = "text",
+    save: Annotated[
+        Path | None, typer.Option("--save", help="Write the result (JSON) for a later --compare.")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare", help="Show only what changed since a --save; exit 1 on a regression."
+        ),
+    ] = None,
+    inventory_format: Annotated[
+        str, typer.Option("--inventory-format", help=f"One of: {', '.join(FORMATS)}.")
+    ] = "auto",
+) -> None:
+    """Check every host pair of every network in an inventory, both directions, over SSH."""
+    out = _output(fmt, as_json)
+    inv: Inventory = load_inventory(inventory, inventory_format).only(network or [])
+    if compare is not None and not compare.is_file():
+        raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
+    options = SshOptions(
+        ssh_config=str(ssh_config) if ssh_config is not None else None,
+        connect_timeout_s=connect_timeout,
+        timeout_s=timeout,
+        concurrency=concurrency,
+    )
+    runs = fan_out(inv, options, on_done=_progress(len(inv.hosts), out != "text"))
+    _finish(build_mesh(inv.networks, runs), out, save, compare)
+
+
+@app.command("report")
+def report_command(
+    files: Annotated[
+        list[Path], typer.Argument(help="Per-host result files (one per source host).")
+    ],
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory", "-i", help="Inventory naming the hosts and networks (optional)."
+        ),
+    ] = None,
+    network: Annotated[
+        list[str] | None, typer.Option("--network", "-n", help="Show only this network.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the mesh as JSON (schema 1).")
+    ] = False,
+    fmt: Annotated[str, typer.Option("--format", help="text, json or mermaid.")] = "text",
+    save: Annotated[
+        Path | None, typer.Option("--save", help="Write the result (JSON) for a later --compare.")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare", help="Show only what changed since a --save; exit 1 on a regression."
+        ),
+    ] = None,
+    inventory_format: Annotated[
+        str, typer.Option("--inventory-format", help=f"One of: {', '.join(FORMATS)}.")
+    ] = "auto",
+) -> None:
+    """Merge per-host 'check --json' results (from Ansible, cron, ...) into the mesh matrix."""
+    out = _output(fmt, as_json)
+    inv = load_inventory(inventory, inventory_format) if inventory is not None else None
+    networks, runs = merge(files, inv)
+    if network:
+        known = {n.name for n in networks}
+        unknown = [n for n in network if n not in known]
+        if unknown:
+            raise UsageError(
+                f"no network called {', '.join(unknown)}; the files have: "
+                f"{', '.join(sorted(known))}"
+            )
+        networks = [n for n in networks if n.name in network]
+    if compare is not None and not compare.is_file():
+        raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
+    _finish(build_mesh(networks, runs), out, save, compare)

@@ -1,0 +1,187 @@
+"""Pictures of a mesh: a coloured matrix per network, JSON, Mermaid. Pure functions of the data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from jumbopath.mesh.document import Change
+from jumbopath.mesh.matrix import Cell, Mesh, NetworkMatrix
+
+
+def _cell_text(cell: Cell | None, expected: int) -> Text:
+    if cell is None:
+        return Text("—", style="dim")
+    if cell.status == "ok":
+        return Text(str(cell.path_mtu or expected), style="green")
+    if cell.status == "below":
+        mark = {"forward": "→", "return": "←", "both": "↔"}.get(cell.direction or "", "")
+        return Text(f"{cell.path_mtu}{mark}", style="bold red")
+    if cell.status == "unreachable":
+        return Text("unreach", style="bold red")
+    if cell.status == "error":
+        return Text("error", style="yellow")
+    return Text("·", style="dim")
+
+
+def matrix_table(net: NetworkMatrix) -> Table:
+    """The N x N table of one network: sources as rows, destinations as columns."""
+    table = Table(
+        title=f"{net.name}: path MTU, expected {net.expected_mtu} (row → column)",
+        title_justify="left",
+        show_lines=False,
+    )
+    table.add_column("from \\ to", style="bold", no_wrap=True)
+    for h in net.hosts:
+        table.add_column(h, justify="right", no_wrap=True)
+    for src in net.hosts:
+        row = net.row(src)
+        label = Text(src)
+        if row is not None and row.error is not None:
+            label = Text(f"{src} ✗", style="yellow")
+        cells = [
+            _cell_text(net.cell(src, dst) if dst != src else None, net.expected_mtu)
+            for dst in net.hosts
+        ]
+        table.add_row(label, *cells)
+    return table
+
+
+def render_text(mesh: Mesh, console: Console) -> None:
+    """The matrices, the rows that could not be measured, the failing pairs and the verdicts."""
+    for h, err, _ in mesh.hosts:
+        if err is not None:
+            console.print(
+                Text.assemble(
+                    (f"{h}: ", "bold yellow"), (f"{err.kind.value}: ", "yellow"), err.message
+                )
+            )
+            if err.detail:
+                console.print(Text(f"    ssh said: {err.detail}", style="dim"))
+    for net in mesh.networks:
+        console.print()
+        console.print(matrix_table(net))
+        host_errors = {h for h, e, _ in mesh.hosts if e is not None}
+        for row in net.rows:
+            if row.error is not None and row.host not in host_errors:
+                console.print(
+                    Text.assemble(
+                        (f"{row.host} ({net.name}): ", "bold yellow"),
+                        (f"{row.error.kind.value}: ", "yellow"),
+                        row.error.message,
+                    )
+                )
+                if row.error.detail:
+                    console.print(Text(f"    {row.error.detail}", style="dim"))
+        measured = [c for c in net.cells if c.status in ("ok", "below", "unreachable")]
+        ok = [c for c in measured if c.status == "ok"]
+        console.print(
+            f"{len(ok)} of {len(net.cells)} paths carry {net.expected_mtu}"
+            + (
+                f"; {len(net.cells) - len(measured)} not measured"
+                if len(measured) < len(net.cells)
+                else ""
+            )
+            + "."
+        )
+        if net.failing:
+            console.print(Text("Failing pairs:", style="bold"))
+            for f in net.failing:
+                console.print(Text(f"  {f.explanation}"))
+                if f.break_ is not None and f.break_.explanation:
+                    console.print(Text(f"      check: {f.break_.explanation}", style="dim"))
+        for v in net.verdicts:
+            console.print(Text.assemble(("Verdict", "bold red"), f" ({v.kind}): ", v.explanation))
+    code = int(mesh.exit_code)
+    summary = {
+        0: "Every pair carries its network's MTU.",
+        1: "Some pairs do not carry their network's MTU.",
+        3: "Part of the mesh could not be measured.",
+    }[code]
+    console.print()
+    console.print(Text(summary, style="bold green" if code == 0 else "bold red"))
+
+
+def render_changes(changes: Sequence[Change], since: str, console: Console) -> None:
+    """Only what changed since the saved run (``--compare``)."""
+    if not changes:
+        console.print(Text(f"No change since {since}.", style="bold green"))
+        return
+    regressions = [c for c in changes if c.regression]
+    console.print(Text(f"Changes since {since}:", style="bold"))
+    for c in changes:
+        style = "bold red" if c.regression else "green" if c.after.startswith("ok") else ""
+        word = "worse" if c.regression else "changed"
+        console.print(
+            Text(
+                f"  {c.network}: {c.source} → {c.destination}: {c.before} → {c.after} ({word})",
+                style=style,
+            )
+        )
+    if regressions:
+        console.print(Text(f"{len(regressions)} regression(s).", style="bold red"))
+    else:
+        console.print(Text("No regression.", style="bold green"))
+
+
+_ID_RE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _mid(network: str, host: str) -> str:
+    return "n_" + _ID_RE.sub("_", network) + "__" + _ID_RE.sub("_", host)
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "'")
+
+
+def render_mermaid(mesh: Mesh) -> str:
+    """A Mermaid flowchart: a box per network, failing pairs as edges, their hosts marked."""
+    lines = ["flowchart LR"]
+    classes: dict[str, list[str]] = {"suspect": [], "failing": [], "unmeasured": []}
+    for net in mesh.networks:
+        sid = "net_" + _ID_RE.sub("_", net.name)
+        lines.append(f'  subgraph {sid}["{_label(net.name)} (MTU {net.expected_mtu})"]')
+        for h in net.hosts:
+            lines.append(f'    {_mid(net.name, h)}["{_label(h)}"]')
+        lines.append("  end")
+        suspects = {h for v in net.verdicts if v.kind in ("host", "network") for h in v.hosts}
+        involved = {h for f in net.failing for h in (f.source, f.destination)}
+        unmeasured = {r.host for r in net.rows if r.error is not None}
+        drawn: set[frozenset[str]] = set()
+        for f in net.failing:
+            pair = frozenset((f.source, f.destination))
+            if pair in drawn:
+                continue
+            drawn.add(pair)
+            mirror = next(
+                (g for g in net.failing if g.source == f.destination and g.destination == f.source),
+                None,
+            )
+            label = "unreachable" if f.status == "unreachable" else str(f.path_mtu)
+            a, b = _mid(net.name, f.source), _mid(net.name, f.destination)
+            if mirror is not None:
+                lines.append(f'  {a} <-. "{label}" .-> {b}')
+            else:
+                lines.append(f'  {a} -. "{label}" .-> {b}')
+        for h in net.hosts:
+            node = _mid(net.name, h)
+            if h in suspects:
+                classes["suspect"].append(node)
+            elif h in involved:
+                classes["failing"].append(node)
+            elif h in unmeasured:
+                classes["unmeasured"].append(node)
+    lines += [
+        "  classDef suspect fill:#f99,stroke:#900,stroke-width:3px",
+        "  classDef failing stroke:#c00,stroke-width:2px",
+        "  classDef unmeasured fill:#ddd,stroke-dasharray:4 4",
+    ]
+    for name, nodes in classes.items():
+        if nodes:
+            lines.append(f"  class {','.join(nodes)} {name}")
+    return "\n".join(lines) + "\n"
