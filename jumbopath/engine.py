@@ -13,8 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from jumbopath.model import LocalRefused, Outcome, ProbeRequest
+from jumbopath.egress import Egress, egress, resolve
+from jumbopath.errors import CannotMeasure, UsageError
+from jumbopath.model import LocalRefused, Outcome, PathResult, ProbeRequest, Report, Status
 from jumbopath.probers.base import Prober, Target
+from jumbopath.search import MIN_MTU, MtuSearch, SearchConfig, SearchResult
+from jumbopath.sizes import check_mtu
 
 
 class Planner(Protocol):
@@ -98,3 +102,165 @@ def drive(
                 job, key = hit
                 job.planner.on_outcome(key, outcome, prober.now())
     return prober.now() - start
+
+
+# --------------------------------------------------------------------------
+# check: the exact path MTU to many targets at once
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """What ``jumbopath check`` was asked to do."""
+
+    targets: tuple[str, ...]
+    """Names or addresses as typed."""
+    expect: int | None = None
+    """MTU every path must carry; None: each path's egress interface MTU."""
+    family: int | None = None
+    """4, 6, or None for every family a name resolves to."""
+    max_time_s: float = 5.0
+    """Bound on probing time for the whole run."""
+
+
+def _result_for(
+    target: Target,
+    eg: Egress,
+    expected: int | None,
+    found: SearchResult,
+    ignored: int,
+) -> PathResult:
+    notes: list[str] = []
+    status: Status
+    error = None
+    mtu = found.path_mtu
+    if not found.reachable:
+        status = Status.UNREACHABLE if found.conclusive else Status.ERROR
+        why = found.unreachable_reason
+        notes.append(
+            f"no answer from {target.address}"
+            + (f" ({why})" if why else ": it drops echo requests, is down, or the path is cut")
+        )
+        if not found.conclusive:
+            error = "no answer before the time limit"
+    elif expected is not None and mtu is not None and mtu >= expected:
+        status = Status.OK
+    elif not found.conclusive:
+        status = Status.ERROR
+        error = (
+            f"inconclusive: {mtu} passes, larger sizes unproven after "
+            f"{found.probes_sent} probes (loss {found.loss:.0%})"
+        )
+    else:
+        status = Status.BELOW
+    if found.loss > 0 and found.reachable:
+        notes.append(
+            f"{found.loss:.0%} of probes that should pass were lost; "
+            "sizes were retried until loss could not explain the result"
+        )
+    if ignored:
+        notes.append(
+            f"{ignored} ICMP error(s) about {target.address} ignored: they quoted no probe "
+            "of this run or claimed an impossible MTU (RFC 5927)"
+        )
+    cached = eg.route_mtu
+    if (
+        mtu is not None
+        and cached is not None
+        and eg.interface_mtu is not None
+        and cached < eg.interface_mtu
+        and cached != mtu
+    ):
+        notes.append(
+            f"the kernel had cached a path MTU of {cached} toward {target.address}, "
+            f"but {mtu} was measured: `ip route flush cache` clears it"
+        )
+    return PathResult(
+        target=target.name,
+        address=target.address,
+        family=target.family,
+        status=status,
+        expected_mtu=expected,
+        path_mtu=mtu,
+        interface=eg.interface,
+        interface_mtu=eg.interface_mtu,
+        loss=found.loss if found.reachable else 1.0,
+        probes_sent=found.probes_sent,
+        elapsed_s=found.elapsed_s,
+        evidence=found.evidence,
+        cached_mtu=cached,
+        ignored_icmp=ignored,
+        notes=tuple(notes),
+        error=error,
+    )
+
+
+def check(
+    config: CheckConfig,
+    prober: Prober | None = None,
+    on_progress: object = None,
+) -> Report:
+    """Find the exact path MTU to every target, all at once."""
+    if not config.targets:
+        raise UsageError(
+            "no targets given: name at least one host or address, e.g. jumbopath check 198.18.2.1"
+        )
+    if config.expect is not None:
+        check_mtu(config.expect)
+        if config.family == 6 and config.expect < MIN_MTU[6]:
+            raise UsageError(
+                f"--expect {config.expect} is below the IPv6 minimum MTU of 1280 (RFC 8200)"
+            )
+    targets = resolve(list(config.targets), config.family)
+    results: dict[Target, PathResult] = {}
+    jobs: list[Job] = []
+    routes: dict[Target, Egress] = {}
+    for target in targets:
+        expected = config.expect
+        if expected is not None and target.family == 6 and expected < MIN_MTU[6]:
+            expected = MIN_MTU[6]
+        try:
+            eg = egress(target)
+        except CannotMeasure as exc:
+            results[target] = PathResult(
+                target=target.name,
+                address=target.address,
+                family=target.family,
+                status=Status.ERROR,
+                expected_mtu=config.expect,
+                error=str(exc),
+            )
+            continue
+        routes[target] = eg
+        search = MtuSearch(
+            SearchConfig(
+                family=target.family,
+                max_size=eg.interface_mtu or 65535,
+                expected=expected if expected is None else min(expected, 65535),
+                max_time_s=config.max_time_s,
+            )
+        )
+        jobs.append(Job(target, search))
+    own = prober is None
+    if jobs:
+        if prober is None:
+            from jumbopath.probers.raw import RawProber
+
+            prober = RawProber()
+        try:
+            drive(prober, jobs, max_time_s=config.max_time_s + 1.0, on_progress=on_progress)
+            for job in jobs:
+                planner = job.planner
+                assert isinstance(planner, MtuSearch)
+                found = planner.abandon(prober.now())
+                eg = routes[job.target]
+                expected = config.expect if config.expect is not None else eg.interface_mtu
+                results[job.target] = _result_for(
+                    job.target, eg, expected, found, prober.ignored(job.target)
+                )
+        finally:
+            if own:
+                prober.close()
+    return Report(
+        expected_mtu=config.expect,
+        results=tuple(results[t] for t in targets),
+    )

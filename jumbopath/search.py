@@ -346,7 +346,13 @@ class MtuSearch:
             lost_controls = self._control_lost
             if unreachable and not self._inflight:
                 self._finish(now, None, conclusive=True, reason=unreachable[0].unreachable_reason)
-            elif lost_controls >= cfg.unreachable_after and not self._inflight or hard is not None and hard <= CONTROL_SIZE[cfg.family] and not self._inflight:
+            elif (
+                lost_controls >= cfg.unreachable_after
+                and not self._inflight
+                or hard is not None
+                and hard <= CONTROL_SIZE[cfg.family]
+                and not self._inflight
+            ):
                 self._finish(now, None, conclusive=True)
             elif out_of_budget:
                 self._finish(now, None, conclusive=False)
@@ -365,7 +371,9 @@ class MtuSearch:
         if out_of_budget:
             self._finish(now, low, conclusive=False)
 
-    def _finish(self, now: float, mtu: int | None, *, conclusive: bool, reason: str | None = None) -> None:
+    def _finish(
+        self, now: float, mtu: int | None, *, conclusive: bool, reason: str | None = None
+    ) -> None:
         assert self._started is not None
         limited_by = None
         if mtu is not None:
@@ -482,7 +490,11 @@ class MtuSearch:
         # A reported next-hop MTU is checked first: it and one byte more.
         hinted = self._hints | {h + 1 for h in self._hints}
         wanted = sorted(
-            {s for s in hinted | set(FIRST_GUESSES + LOW_PLATEAUS) if low < s < upper and s not in self._tally}
+            {
+                s
+                for s in hinted | set(FIRST_GUESSES + LOW_PLATEAUS)
+                if low < s < upper and s not in self._tally
+            }
         )
         gap = upper - low - 1
         if gap <= cfg.splits + 1:

@@ -16,3 +16,16 @@ class ExitCode(IntEnum):
     """Bad input or usage."""
     CANNOT_MEASURE = 3
     """Could not measure: no privilege for raw sockets, no route, interface down."""
+
+
+def exit_code_for(statuses: list[str]) -> ExitCode:
+    """The exit status of a run from its per-path statuses.
+
+    A path that could not be measured (``error``) outranks one below
+    expectation: the run did not check everything it was asked to.
+    """
+    if "error" in statuses:
+        return ExitCode.CANNOT_MEASURE
+    if "below" in statuses or "unreachable" in statuses:
+        return ExitCode.BELOW
+    return ExitCode.OK

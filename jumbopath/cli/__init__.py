@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import click
 import typer
 
 from jumbopath.errors import JumbopathError
@@ -42,9 +43,9 @@ def fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
 
 def _register() -> None:
     # Each module adds its commands to ``app`` when imported.
-    from jumbopath.cli import check, local  # noqa: F401
+    from jumbopath.cli import check  # noqa: F401
 
-    for optional in ("mesh",):
+    for optional in ("trace", "local", "mesh"):
         try:
             __import__(f"jumbopath.cli.{optional}")
         except ModuleNotFoundError as exc:
@@ -53,16 +54,30 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point."""
+    """Console entry point: one line per error, the documented exit code."""
     _register()
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
     try:
-        app(args=argv, standalone_mode=True)
+        code = app(args=args, prog_name="jumbopath", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        code = int(ExitCode.USAGE)
+    except click.ClickException as exc:
+        if debug:
+            raise
+        hint = ""
+        ctx = getattr(exc, "ctx", None)
+        if ctx is not None:
+            hint = f" (see `{ctx.command_path} --help`)"
+        typer.echo(f"jumbopath: error: {exc.format_message()}{hint}", err=True)
+        code = int(ExitCode.USAGE)
     except JumbopathError as exc:
         if debug:
             raise
         typer.echo(f"jumbopath: error: {exc}", err=True)
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
+        code = int(exc.exit_code)
+    except (KeyboardInterrupt, click.exceptions.Abort):
         typer.echo("jumbopath: interrupted", err=True)
-        sys.exit(130)
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

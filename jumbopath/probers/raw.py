@@ -1,0 +1,334 @@
+"""The real prober: don't-fragment ICMP/ICMPv6 echo probes over raw sockets.
+
+This is the one module that imports scapy: it builds the probes and parses
+what comes back. The kernel routes the probes and fills in the IP header;
+the sockets use ``IP_PMTUDISC_PROBE`` / ``IPV6_PMTUDISC_PROBE`` (what
+tracepath uses): DF is set, the kernel's cached path MTU is ignored, and
+only the egress interface MTU is enforced (EMSGSIZE above it). So results
+never depend on what earlier runs or other programs left in the cache.
+
+ICMP errors are believed only when they quote one of our probes (RFC 5927):
+the destination, the ICMP identifier and sequence, and, when the quote is
+long enough to hold it, this run's random nonce at the start of the payload.
+Echo replies must carry the nonce too. Anything else is counted and ignored.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+import time
+from dataclasses import dataclass
+
+from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror
+from scapy.layers.inet6 import (
+    ICMPv6DestUnreach,
+    ICMPv6EchoReply,
+    ICMPv6EchoRequest,
+    ICMPv6PacketTooBig,
+    ICMPv6TimeExceeded,
+    ICMPv6Unknown,
+    IPerror6,
+    icmp6typescls,
+)
+from scapy.packet import Raw
+
+from jumbopath.errors import NoPrivilege
+from jumbopath.model import (
+    LocalRefused,
+    Lost,
+    Outcome,
+    ProbeRequest,
+    Reply,
+    TimeExceeded,
+    TooBig,
+    Unreachable,
+)
+from jumbopath.probers.base import Target
+from jumbopath.sizes import next_plateau_below
+
+# Socket options from <linux/in.h> and <linux/in6.h> that Python does not export.
+IP_MTU_DISCOVER = 10
+IP_PMTUDISC_PROBE = 3
+IPV6_MTU_DISCOVER = 23
+IPV6_PMTUDISC_PROBE = 3
+IPV6_DONTFRAG = 62
+
+NONCE_LEN = 8
+HEADERS = {4: 28, 6: 48}  # IP + ICMP header bytes (RFC 791/792, RFC 8200/4443)
+
+#: ICMP destination-unreachable codes (RFC 792, RFC 1812) other than 4.
+ICMP4_UNREACH = {
+    0: "network unreachable",
+    1: "host unreachable",
+    2: "protocol unreachable",
+    3: "port unreachable",
+    5: "source route failed",
+    6: "destination network unknown",
+    7: "destination host unknown",
+    9: "network administratively prohibited",
+    10: "host administratively prohibited",
+    11: "network unreachable for TOS",
+    12: "host unreachable for TOS",
+    13: "communication administratively prohibited",
+    14: "host precedence violation",
+    15: "precedence cutoff in effect",
+}
+
+#: ICMPv6 destination-unreachable codes (RFC 4443 section 3.1).
+ICMP6_UNREACH = {
+    0: "no route to destination",
+    1: "communication administratively prohibited",
+    2: "beyond scope of source address",
+    3: "address unreachable",
+    4: "port unreachable",
+    5: "source address failed ingress/egress policy",
+    6: "reject route to destination",
+}
+
+#: Errors from sendto() that mean "could not send this one", not "too big".
+SEND_ERRORS = {
+    errno.ENETUNREACH: "network unreachable (local)",
+    errno.EHOSTUNREACH: "host unreachable (no neighbour answer)",
+    errno.EPERM: "sending refused by the local firewall",
+    errno.EACCES: "sending refused by the local firewall",
+}
+
+
+@dataclass(slots=True)
+class _Sent:
+    token: int
+    target: Target
+    ident: int
+    seq: int
+    size: int
+    sent_at: float
+
+
+class RawProber:
+    """Implements :class:`jumbopath.probers.base.Prober` with raw ICMP sockets."""
+
+    def __init__(self) -> None:
+        self.nonce = os.urandom(NONCE_LEN)
+        self._base_id = int.from_bytes(os.urandom(2), "big")
+        self._socks: dict[int, socket.socket] = {}
+        self._ids: dict[Target, int] = {}
+        self._seq: dict[Target, int] = {}
+        self._by_key: dict[tuple[int, str, int, int], _Sent] = {}
+        self._by_token: dict[int, _Sent] = {}
+        self._next_token = 0
+        self._ttl: dict[int, int | None] = {}
+        self._ignored: dict[str, int] = {}
+        self.packets_sent = 0
+        self._pending: list[tuple[int, Outcome]] = []
+
+    # ------------------------------------------------------------- sockets
+
+    def _socket(self, family: int) -> socket.socket:
+        sock = self._socks.get(family)
+        if sock is not None:
+            return sock
+        try:
+            if family == 4:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+                sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+            else:
+                sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+        except PermissionError as exc:
+            raise NoPrivilege("raw sockets need root or CAP_NET_RAW: run with sudo") from exc
+        # Many targets answer 9000-byte probes at once: make room.
+        for opt, force in ((socket.SO_RCVBUF, 33), (socket.SO_SNDBUF, 32)):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, force, 8 << 20)  # SO_*BUFFORCE
+            except OSError:
+                sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+        sock.setblocking(False)
+        self._socks[family] = sock
+        self._ttl[family] = None
+        return sock
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def close(self) -> None:
+        for sock in self._socks.values():
+            sock.close()
+        self._socks.clear()
+
+    def ignored(self, target: Target) -> int:
+        return self._ignored.get(target.address, 0)
+
+    def _ignore(self, address: str | None) -> None:
+        if address is not None:
+            self._ignored[address] = self._ignored.get(address, 0) + 1
+
+    # --------------------------------------------------------------- sending
+
+    def _ident(self, target: Target) -> int:
+        ident = self._ids.get(target)
+        if ident is None:
+            ident = self._ids[target] = (self._base_id + len(self._ids)) & 0xFFFF
+            self._seq[target] = 0
+        return ident
+
+    def _set_ttl(self, family: int, sock: socket.socket, ttl: int | None) -> None:
+        if self._ttl.get(family) == ttl:
+            return
+        value = 64 if ttl is None else ttl
+        if family == 4:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, value)
+        else:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, value)
+        self._ttl[family] = ttl
+
+    def send(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
+        sock = self._socket(target.family)
+        ident = self._ident(target)
+        seq = self._seq[target] = (self._seq[target] + 1) & 0xFFFF
+        payload_len = max(request.size - HEADERS[target.family], NONCE_LEN)
+        payload = self.nonce + bytes(payload_len - NONCE_LEN)
+        if target.family == 4:
+            packet = bytes(ICMP(type=8, code=0, id=ident, seq=seq) / Raw(payload))
+        else:
+            # The kernel computes the ICMPv6 checksum on raw ICMPv6 sockets.
+            packet = bytes(ICMPv6EchoRequest(cksum=0, id=ident, seq=seq, data=payload))
+        self._set_ttl(target.family, sock, request.ttl)
+        self._next_token += 1
+        sent = _Sent(self._next_token, target, ident, seq, request.size, self.now())
+        try:
+            sock.sendto(packet, (target.address, 0))
+        except OSError as exc:
+            if exc.errno == errno.EMSGSIZE:
+                return LocalRefused(None)
+            if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
+                return self._register(sent, lost=True)
+            reason = SEND_ERRORS.get(exc.errno or 0)
+            if reason is None:
+                raise
+            self._register(sent)
+            self._pending.append((sent.token, Unreachable(reason, "local")))
+            return sent.token
+        self.packets_sent += 1
+        return self._register(sent)
+
+    def _register(self, sent: _Sent, *, lost: bool = False) -> int:
+        key = (sent.target.family, sent.target.address, sent.ident, sent.seq)
+        self._by_key[key] = sent
+        self._by_token[sent.token] = sent
+        if lost:
+            self._pending.append((sent.token, Lost()))
+        return sent.token
+
+    # ------------------------------------------------------------- receiving
+
+    def receive(self, timeout_s: float) -> list[tuple[int, Outcome]]:
+        out: list[tuple[int, Outcome]] = list(self._pending)
+        self._pending.clear()
+        if out:
+            timeout_s = 0.0
+        socks = list(self._socks.values())
+        if not socks:
+            time.sleep(max(0.0, min(timeout_s, 0.05)))
+            return out
+        ready, _, _ = select.select(socks, [], [], max(0.0, timeout_s))
+        for sock in ready:
+            family = 4 if sock.family == socket.AF_INET else 6
+            for _ in range(4096):  # bounded drain
+                try:
+                    data, peer = sock.recvfrom(65535)
+                except (BlockingIOError, InterruptedError):
+                    break
+                at = self.now()
+                hit = self._parse4(data, at) if family == 4 else self._parse6(data, peer[0], at)
+                if hit is not None:
+                    out.append(hit)
+        return out
+
+    def _match(
+        self, family: int, address: str, ident: int, seq: int, quoted: bytes | None
+    ) -> _Sent | None:
+        sent = self._by_key.get((family, address, ident, seq))
+        if sent is None:
+            return None
+        if quoted is not None and len(quoted) >= NONCE_LEN and quoted[:NONCE_LEN] != self.nonce:
+            return None
+        return sent
+
+    def _parse4(self, data: bytes, at: float) -> tuple[int, Outcome] | None:
+        try:
+            pkt = IP(data)
+        except Exception:  # noqa: BLE001 - malformed packets are not ours
+            return None
+        icmp = pkt.getlayer(ICMP)
+        if icmp is None:
+            return None
+        src = pkt.src
+        if icmp.type == 0:
+            body = bytes(icmp.payload)
+            if len(body) < NONCE_LEN:
+                return None
+            sent = self._match(4, src, icmp.id, icmp.seq, body)
+            if sent is None:
+                return None
+            return sent.token, Reply(round((at - sent.sent_at) * 1000, 3))
+        if icmp.type not in (3, 11):
+            return None
+        inner = pkt.getlayer(IPerror)
+        quoted_icmp = pkt.getlayer(ICMPerror)
+        if inner is None or quoted_icmp is None or quoted_icmp.type != 8:
+            self._ignore(inner.dst if inner is not None else None)
+            return None
+        body = bytes(quoted_icmp.payload)
+        sent = self._match(4, inner.dst, quoted_icmp.id, quoted_icmp.seq, body or None)
+        if sent is None:
+            self._ignore(inner.dst)
+            return None
+        rtt_ms = round((at - sent.sent_at) * 1000, 3)
+        if icmp.type == 11:
+            return sent.token, TimeExceeded(src, rtt_ms)
+        if icmp.code == 4:
+            # RFC 1191 section 5: an old router reports 0; assume the next plateau down.
+            mtu = int(icmp.nexthopmtu or 0) or next_plateau_below(sent.size) or 68
+            if mtu >= sent.size:
+                self._ignore(inner.dst)
+                return None
+            return sent.token, TooBig(mtu, src, rtt_ms)
+        return sent.token, Unreachable(ICMP4_UNREACH.get(icmp.code, f"code {icmp.code}"), src)
+
+    def _parse6(self, data: bytes, src: str, at: float) -> tuple[int, Outcome] | None:
+        if not data:
+            return None
+        try:
+            msg = icmp6typescls.get(data[0], ICMPv6Unknown)(data)
+        except Exception:  # noqa: BLE001 - malformed packets are not ours
+            return None
+        src = src.split("%")[0]
+        if isinstance(msg, ICMPv6EchoReply):
+            sent = self._match(6, src, msg.id, msg.seq, bytes(msg.data))
+            if sent is None:
+                return None
+            return sent.token, Reply(round((at - sent.sent_at) * 1000, 3))
+        if not isinstance(msg, (ICMPv6PacketTooBig, ICMPv6TimeExceeded, ICMPv6DestUnreach)):
+            return None
+        inner = msg.getlayer(IPerror6)
+        echo = msg.getlayer(ICMPv6EchoRequest)
+        if inner is None or echo is None:
+            self._ignore(inner.dst if inner is not None else None)
+            return None
+        sent = self._match(6, inner.dst, echo.id, echo.seq, bytes(echo.data) or None)
+        if sent is None:
+            self._ignore(inner.dst)
+            return None
+        rtt_ms = round((at - sent.sent_at) * 1000, 3)
+        if isinstance(msg, ICMPv6TimeExceeded):
+            return sent.token, TimeExceeded(src, rtt_ms)
+        if isinstance(msg, ICMPv6PacketTooBig):
+            if msg.mtu >= sent.size or msg.mtu < 1280:
+                self._ignore(inner.dst)
+                return None
+            return sent.token, TooBig(int(msg.mtu), src, rtt_ms)
+        return sent.token, Unreachable(ICMP6_UNREACH.get(msg.code, f"code {msg.code}"), src)

@@ -1,0 +1,98 @@
+"""The JSON document of ``check`` and ``trace`` (schema 1, documented in the README).
+
+Stable field names; new fields may be added, none removed or renamed
+without bumping ``schema``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jumbopath.model import Break, Evidence, Finding, Hop, PathResult, Report
+
+SCHEMA = 1
+
+
+def _evidence(e: Evidence) -> dict[str, Any]:
+    row: dict[str, Any] = {"size": e.size, "outcome": e.outcome, "count": e.count}
+    if e.mtu is not None:
+        row["mtu"] = e.mtu
+    if e.reporter is not None:
+        row["from"] = e.reporter
+    if e.ttl is not None:
+        row["ttl"] = e.ttl
+    return row
+
+
+def hop_dict(h: Hop) -> dict[str, Any]:
+    """One hop as JSON."""
+    return {
+        "ttl": h.ttl,
+        "address": h.address,
+        "rtt_ms": h.rtt_ms,
+        "largest_passing": h.largest_passing,
+    }
+
+
+def break_dict(b: Break) -> dict[str, Any]:
+    """A located break as JSON."""
+    return {
+        "kind": b.kind.value,
+        "after": b.after,
+        "before": b.before,
+        "mtu": b.mtu,
+        "reported_by": b.reported_by,
+        "explanation": b.explanation,
+    }
+
+
+def result_dict(r: PathResult) -> dict[str, Any]:
+    """One path's verdict as JSON."""
+    return {
+        "target": r.target,
+        "address": r.address,
+        "family": r.family,
+        "status": r.status.value,
+        "expected_mtu": r.expected_mtu,
+        "path_mtu": r.path_mtu,
+        "max_icmp_payload": r.max_icmp_payload,
+        "interface": r.interface,
+        "interface_mtu": r.interface_mtu,
+        "loss": r.loss,
+        "probes_sent": r.probes_sent,
+        "elapsed_s": r.elapsed_s,
+        "evidence": [_evidence(e) for e in r.evidence],
+        "cached_mtu": r.cached_mtu,
+        "ignored_icmp": r.ignored_icmp,
+        "notes": list(r.notes),
+        "error": r.error,
+        "hops": None if r.hops is None else [hop_dict(h) for h in r.hops],
+        "break": None if r.break_ is None else break_dict(r.break_),
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    """A cross-target conclusion as JSON."""
+    return {
+        "scope": f.scope,
+        "hop": f.hop,
+        "failing": list(f.failing),
+        "passing": list(f.passing),
+        "explanation": f.explanation,
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """The whole document."""
+    return {
+        "schema": SCHEMA,
+        "expected_mtu": report.expected_mtu,
+        "results": [result_dict(r) for r in report.results],
+        "findings": [finding_dict(f) for f in report.findings],
+    }
+
+
+def render_json(report: Report) -> str:
+    """Pretty JSON text of a report."""
+    return json.dumps(report_dict(report), indent=2)

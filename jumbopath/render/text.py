@@ -1,0 +1,134 @@
+"""Terminal rendering of ``check`` and ``trace`` reports (rich)."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from jumbopath.model import BreakKind, PathResult, Report, Status
+from jumbopath.sizes import arithmetic_line, icmp_payload, reproduce_commands
+
+STYLE = {
+    Status.OK: "bold green",
+    Status.BELOW: "bold red",
+    Status.UNREACHABLE: "bold yellow",
+    Status.ERROR: "bold magenta",
+}
+
+
+def _verdict(r: PathResult) -> Text:
+    if r.status is Status.BELOW and r.expected_mtu is not None:
+        return Text(f"BELOW {r.expected_mtu}", style=STYLE[r.status])
+    return Text(r.status.value.upper(), style=STYLE[r.status])
+
+
+def results_table(report: Report) -> Table:
+    """One row per path."""
+    expect = report.expected_mtu
+    title = f"jumbopath check: expected MTU {expect}" if expect else "jumbopath check"
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for name, justify in (
+        ("target", "left"),
+        ("address", "left"),
+        ("path MTU", "right"),
+        ("ping -s", "right"),
+        ("interface", "left"),
+        ("loss", "right"),
+        ("probes", "right"),
+        ("time", "right"),
+        ("verdict", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for r in report.results:
+        iface = f"{r.interface} ({r.interface_mtu})" if r.interface else "-"
+        table.add_row(
+            r.target,
+            r.address or "-",
+            str(r.path_mtu) if r.path_mtu is not None else "-",
+            str(r.max_icmp_payload) if r.max_icmp_payload is not None else "-",
+            iface,
+            f"{r.loss:.0%}" if r.path_mtu is not None else "-",
+            str(r.probes_sent),
+            f"{r.elapsed_s:.2f}s",
+            _verdict(r),
+        )
+    return table
+
+
+def hop_chain(r: PathResult) -> Text | None:
+    """The path as a chain of hops, the broken link highlighted."""
+    if not r.hops:
+        return None
+    b = r.break_
+    text = Text("  path: ")
+    text.append(f"{r.interface or 'local'}", style="bold")
+    previous = "local"
+    for hop in r.hops:
+        label = hop.address or "*"
+        broken = (
+            b is not None
+            and b.kind is not BreakKind.NONE
+            and (
+                (b.kind is BreakKind.SILENT and b.before == hop.address and b.after == previous)
+                or (b.kind is BreakKind.SILENT and b.after == previous and hop.address is None)
+                or (b.kind is BreakKind.PTB and b.after == previous)
+                or (b.kind is BreakKind.LOCAL_NIC and previous == "local")
+            )
+        )
+        link = f" ─{hop.largest_passing or '?'}─ "
+        if broken:
+            text.append(f" ═╳ {b.mtu if b and b.mtu else '?'} ╳═ ", style="bold red reverse")
+        else:
+            text.append(link, style="green" if hop.largest_passing else "dim")
+        text.append(label, style="bold" if hop.address == r.address else "")
+        previous = hop.address or previous
+    return text
+
+
+def details(r: PathResult) -> list[RenderableType]:
+    """What an admin needs for a path that is not OK."""
+    out: list[RenderableType] = []
+    head = Text(f"\n{r.target}", style="bold")
+    if r.address and r.address != r.target:
+        head.append(f" ({r.address})")
+    if r.status is Status.BELOW:
+        head.append(f": path MTU {r.path_mtu}, expected {r.expected_mtu}", style="red")
+    elif r.status is Status.UNREACHABLE:
+        head.append(": unreachable", style="yellow")
+    elif r.status is Status.ERROR:
+        head.append(f": {r.error}", style="magenta")
+    out.append(head)
+    chain = hop_chain(r)
+    if chain is not None:
+        out.append(chain)
+    if r.break_ is not None and r.break_.kind is not BreakKind.NONE:
+        out.append(Text(f"  where: {r.break_.explanation}", style="bold"))
+    for note in r.notes:
+        out.append(Text(f"  note: {note}"))
+    if r.status is Status.BELOW and r.address and r.expected_mtu and r.path_mtu:
+        fam = r.family
+        out.append(Text("  reproduce by hand (the first fails, the second passes):"))
+        fails = dict(reproduce_commands(r.address, r.expected_mtu, fam))
+        passes = dict(reproduce_commands(r.address, r.path_mtu, fam))
+        for os_name, command in fails.items():
+            out.append(Text(f"    {os_name:8} {command}   |   {passes[os_name]}"))
+        out.append(Text(f"  sizes: {arithmetic_line(r.expected_mtu)}"))
+        out.append(
+            Text(
+                f"         measured: MTU {r.path_mtu} = ping -s {icmp_payload(r.path_mtu, fam)}"
+                f" (IPv{fam})"
+            )
+        )
+    return out
+
+
+def render_check(report: Report) -> Group:
+    """The whole terminal report."""
+    parts: list[RenderableType] = [results_table(report)]
+    for r in report.results:
+        if r.status is not Status.OK or (r.break_ is not None and r.hops):
+            parts.extend(details(r))
+    for f in report.findings:
+        parts.append(Text(f"\nverdict: {f.explanation}", style="bold"))
+    return Group(*parts)
