@@ -273,6 +273,11 @@ def _row(kind: str) -> Row:
         ) from None
 
 
+def canonical_kind(kind: str) -> str:
+    """The canonical ``--from`` kind for ``kind`` or one of its aliases."""
+    return _row(kind).kind
+
+
 def check_mtu(mtu: int) -> None:
     """Raise :class:`UsageError` unless ``mtu`` is a possible IP MTU (68..65535)."""
     if not MIN_MTU_V4 <= mtu <= MAX_MTU:
