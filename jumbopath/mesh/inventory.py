@@ -457,12 +457,17 @@ def load_inventory(path: str | Path, fmt: str = "auto") -> Inventory:
     if fmt == "ansible-ini":
         return ansible.parse_ini_file(p)
     suffix = p.suffix.lower()
-    if fmt == "auto" and (
-        suffix in (".ini", ".cfg") or (suffix not in (".yml", ".yaml", ".json") and _looks_ini(p))
-    ):
+    if fmt == "auto" and (suffix in (".ini", ".cfg") or (suffix not in _YAML and _looks_ini(p))):
         return ansible.parse_ini_file(p)
-    data = load_yaml(p)
+    try:
+        data = load_yaml(p)
+    except UsageError:
+        if fmt == "auto" and suffix not in _YAML:
+            return ansible.parse_ini_file(p)  # INI that YAML cannot read
+        raise
     if fmt == "auto":
+        if suffix not in _YAML and not isinstance(data, Mapping):
+            return ansible.parse_ini_file(p)
         fmt = detect_format(p, data)
     if fmt == "jumbopath":
         return parse_jumbopath(data, source)
@@ -471,15 +476,19 @@ def load_inventory(path: str | Path, fmt: str = "auto") -> Inventory:
     return ansible.parse_ini_file(p)
 
 
+_YAML = (".yml", ".yaml", ".json")
+
+
 def _looks_ini(path: Path) -> bool:
-    """True when the first meaningful line is an INI section header."""
+    """True when a line near the top is an INI section header ([group], [group:vars])."""
     try:
         with path.open(encoding="utf-8", errors="replace") as fh:
             for _, raw in zip(range(200), fh, strict=False):
                 line = raw.strip()
                 if not line or line[0] in "#;":
                     continue
-                return re.fullmatch(r"\[[A-Za-z0-9_.\-]+(:[a-z]+)?\]", line) is not None
+                if re.fullmatch(r"\[[A-Za-z0-9_.\-]+(:[a-z]+)?\]", line):
+                    return True
     except OSError:
         return False
     return False

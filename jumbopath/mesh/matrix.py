@@ -581,13 +581,13 @@ def _host_verdict(
     else:
         iface = next((c for c in own if c.interface), None)
         nic_ok = (
-            f" ({h}'s own interface {iface.interface} is at {iface.interface_mtu})"
+            f" ({h}'s own interface {iface.interface} is set to {iface.interface_mtu})"
             if iface is not None and iface.interface_mtu
             else ""
         )
         what = (
-            f"Suspect {h}'s switch access port on {net.name} (or its NIC's receive side, "
-            f"or the link to the switch {h} hangs on){nic_ok}"
+            f"Suspect {h}'s switch access port on {net.name}, or the link between {h}'s "
+            f"switch and the others{nic_ok}"
         )
     return Verdict(
         "host",

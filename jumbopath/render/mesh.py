@@ -30,11 +30,7 @@ def _cell_text(cell: Cell | None, expected: int) -> Text:
 
 def matrix_table(net: NetworkMatrix) -> Table:
     """The N x N table of one network: sources as rows, destinations as columns."""
-    table = Table(
-        title=f"{net.name}: path MTU, expected {net.expected_mtu} (row → column)",
-        title_justify="left",
-        show_lines=False,
-    )
+    table = Table(show_lines=False)
     table.add_column("from \\ to", style="bold", no_wrap=True)
     for h in net.hosts:
         table.add_column(h, justify="right", no_wrap=True)
@@ -64,6 +60,9 @@ def render_text(mesh: Mesh, console: Console) -> None:
                 console.print(Text(f"    ssh said: {err.detail}", style="dim"))
     for net in mesh.networks:
         console.print()
+        console.print(Text.assemble(
+            (net.name, "bold"), f": path MTU from row to column, expected {net.expected_mtu}"
+        ))
         console.print(matrix_table(net))
         host_errors = {h for h, e, _ in mesh.hosts if e is not None}
         for row in net.rows:
