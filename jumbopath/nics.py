@@ -145,6 +145,16 @@ OVERLAY_OVERHEAD: dict[tuple[str, int], int] = {
     ("geneve", 6): GENEVE_OVERHEAD_V6,
 }
 """Encapsulation each overlay adds on its underlay (RFC 7348, RFC 8926)."""
+CODES: tuple[str, ...] = (
+    "down",
+    "below-expected",
+    "above-parent",
+    "overlay-too-big",
+    "member-below-master",
+    "members-differ",
+    "frame-too-small",
+)
+"""Every problem code, in the order problems of one interface are listed."""
 LLDP_KINDS = frozenset({"physical", "veth"})
 """Kinds LLDP neighbours are looked for on (veth: the lab's cables)."""
 
@@ -505,7 +515,7 @@ def find_problems(interfaces: Sequence[Interface], expect: int | None = None) ->
             if frame is not None:
                 found.append(frame)
     unique = list(dict.fromkeys(found))
-    unique.sort(key=lambda p: (_depth(by_name, p.interface), p.interface))
+    unique.sort(key=lambda p: (_depth(by_name, p.interface), p.interface, CODES.index(p.code)))
     return unique
 
 

@@ -214,9 +214,12 @@ def problems_renderable(report: NicsReport) -> RenderableType:
         expect = f" (expected MTU {report.expected_mtu})" if report.expected_mtu else ""
         return Text(f"No problem found{expect}.", style="green")
     lines = [Text(f"{len(report.problems)} problem(s), fixes in order:", style="bold red")]
+    previous_fix = None
     for p in report.problems:
         lines.append(Text.assemble(("✗ ", "red"), p.message))
-        lines.append(Text.assemble(("    fix: ", "dim"), (p.fix, "cyan")))
+        if p.fix != previous_fix:
+            lines.append(Text.assemble(("    fix: ", "dim"), (p.fix, "cyan")))
+        previous_fix = p.fix
     return Group(*lines)
 
 
