@@ -162,18 +162,22 @@ def _result_for(
             f"{ignored} ICMP error(s) about {target.address} ignored: they quoted no probe "
             "of this run or claimed an impossible MTU (RFC 5927)"
         )
+    # What the kernel's path MTU cache says, before and after the run
+    # (after: it may have learnt from the probes' errors, or from forgeries).
     cached = eg.route_mtu
-    if (
-        mtu is not None
-        and cached is not None
-        and eg.interface_mtu is not None
-        and cached < eg.interface_mtu
-        and cached != mtu
-    ):
-        notes.append(
-            f"the kernel had cached a path MTU of {cached} toward {target.address}, "
-            f"but {mtu} was measured: `ip route flush cache` clears it"
-        )
+    try:
+        after = egress(target).route_mtu
+    except CannotMeasure:
+        after = None
+    for value in dict.fromkeys(v for v in (cached, after) if v is not None):
+        if mtu is not None and eg.interface_mtu is not None and value < eg.interface_mtu:
+            if value != mtu:
+                notes.append(
+                    f"the kernel has cached a path MTU of {value} toward {target.address}, "
+                    f"but {mtu} was measured: applications here use {value} until it "
+                    f"expires (`ip route flush cache` clears it)"
+                )
+    cached = after if after is not None else cached
     return PathResult(
         target=target.name,
         address=target.address,
@@ -240,6 +244,10 @@ def check(
             )
         )
         jobs.append(Job(target, search))
+    if not jobs:
+        # Nothing could be measured at all: say why in one line (exit 3).
+        first = next(iter(results.values()))
+        raise CannotMeasure(first.error or "nothing could be measured")
     own = prober is None
     if jobs:
         if prober is None:
