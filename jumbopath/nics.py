@@ -659,7 +659,8 @@ def gather(
         notes.append(NO_LLDP_NOTE)
     unheard = [p for p in ports if p not in neighbours]
     if unheard and sources:
-        notes.append(f"no LLDP neighbour heard on {', '.join(unheard)}")
+        listed = ", ".join(unheard[:8]) + (f" and {len(unheard) - 8} more" if unheard[8:] else "")
+        notes.append(f"no LLDP neighbour heard on {listed}")
 
     every = with_neighbours(every, neighbours)
     problems = find_problems(every, expect)
