@@ -288,6 +288,8 @@ class MtuSearch:
                 t = self._t(self._lost_sizes.pop(key))
                 t.lost -= 1
                 t.replies += 1
+                if not self.done:
+                    self._decide(now)
             elif not isinstance(outcome, Reply):
                 self._ignored += 1
             return

@@ -12,6 +12,18 @@ import sys
 import click
 import typer
 
+# typer >= 0.20 vendors click under typer._click; older releases use click.
+try:
+    from typer._click.exceptions import ClickException as _TyperClickException
+    from typer._click.exceptions import NoArgsIsHelpError as _TyperNoArgs
+except ImportError:  # pragma: no cover - depends on the typer release
+    _TyperClickException = click.ClickException  # type: ignore[misc,assignment]
+    _TyperNoArgs = click.exceptions.NoArgsIsHelpError  # type: ignore[misc,assignment]
+
+_USAGE_ERRORS = (click.ClickException, _TyperClickException)
+_NO_ARGS = (click.exceptions.NoArgsIsHelpError, _TyperNoArgs)
+_ABORTS = (KeyboardInterrupt, click.exceptions.Abort, typer.Abort)
+
 from jumbopath.errors import JumbopathError
 from jumbopath.status import ExitCode
 
@@ -60,10 +72,10 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     try:
         code = app(args=args, prog_name="jumbopath", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
+    except _NO_ARGS as exc:
         typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         code = int(ExitCode.USAGE)
-    except click.ClickException as exc:
+    except _USAGE_ERRORS as exc:
         if debug:
             raise
         hint = ""
@@ -77,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         typer.echo(f"jumbopath: error: {exc}", err=True)
         code = int(exc.exit_code)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+    except _ABORTS:
         typer.echo("jumbopath: interrupted", err=True)
         code = 130
     sys.exit(code if isinstance(code, int) else 0)
