@@ -12,6 +12,9 @@ import sys
 import click
 import typer
 
+from jumbopath.errors import JumbopathError
+from jumbopath.status import ExitCode
+
 # typer >= 0.20 vendors click under typer._click; older releases use click.
 try:
     from typer._click.exceptions import ClickException as _TyperClickException
@@ -24,8 +27,6 @@ _USAGE_ERRORS = (click.ClickException, _TyperClickException)
 _NO_ARGS = (click.exceptions.NoArgsIsHelpError, _TyperNoArgs)
 _ABORTS = (KeyboardInterrupt, click.exceptions.Abort, typer.Abort)
 
-from jumbopath.errors import JumbopathError
-from jumbopath.status import ExitCode
 
 app = typer.Typer(
     name="jumbopath",
