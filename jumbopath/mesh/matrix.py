@@ -326,6 +326,12 @@ def _paths_broken(own: Cell, mirror: Cell | None) -> set[str]:
             broken.add("ret")
         if mirror.direction in ("return", "both"):
             broken.add("fwd")
+    if own.status in FAILING and mirror is not None and mirror.status == "ok" and not broken:
+        # The other host's big echo requests (DF) reach us and its replies come back,
+        # so the way back to it carries big packets: ours die on the way there.
+        # (IPv4 echo replies are sent without DF, so a router on our return path
+        # would have fragmented them; the requests are the decisive packets.)
+        broken.add("fwd")
     return broken
 
 
@@ -503,7 +509,7 @@ def infer(
                 if s is None:
                     continue
                 same = group_of[a] == group_of[b]
-                if (same and s != "ok") or (not same and s != "fail"):
+                if (same and s != "ok") or (not same and s == "ok"):
                     clean = False
     if clean:
         verdicts.append(_link_verdict(net, groups, cells, names))
@@ -624,7 +630,7 @@ def _link_verdict(
     if len(groups) == 2:
         head = (
             f"On {net.name}, {_join(groups[0])} reach each other and {_join(groups[1])} "
-            f"reach each other at {net.mtu}, but every pair between the two groups fails"
+            f"reach each other at {net.mtu}, but the pairs between the two groups fail"
             if all(len(g) > 1 for g in groups)
             else f"On {net.name}, the groups {listed} each work inside, but every pair between "
             "them fails"

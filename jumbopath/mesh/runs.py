@@ -104,27 +104,35 @@ def remote_script(
 ) -> str:
     """The POSIX shell script one SSH session runs.
 
-    ``runs`` holds (network, expected MTU, addresses, family). Each check's
-    stdout and stderr are framed by marker lines carrying ``nonce`` on both
-    streams, with its exit status on the closing stdout marker, so one session
-    gives every network's result separately.
+    ``runs`` holds (network, expected MTU, addresses, family). The checks of
+    all networks start at once (each into its own temporary files); their
+    outputs are then printed in order, each framed by marker lines carrying
+    ``nonce`` on both streams, with its exit status on the closing stdout
+    marker. So one session gives every network's result separately, and the
+    networks that finished are not lost when a later one hangs.
     """
     import shlex
 
-    parts = []
-    for network, mtu, addresses, family in runs:
-        mark = shlex.quote(f"@@jumbopath-{nonce} begin {network}")
-        end = f"@@jumbopath-{nonce} end {network}"
-        words = [command, "check", "--json", "--expect", str(mtu)]
+    lines = [
+        'd=$(mktemp -d 2>/dev/null) || { d=/tmp/jumbopath-mesh.$$; mkdir -p "$d"; }',
+        "trap 'rm -rf \"$d\"' EXIT",
+        "trap 'exit 1' HUP INT TERM",
+    ]
+    for i, (_network, mtu, addresses, family) in enumerate(runs):
+        words = ["check", "--json", "--expect", str(mtu)]
         if family in (4, 6):
             words.append(f"-{family}")
-        argv = " ".join(words[:1] + [shlex.quote(w) for w in words[1:] + addresses])
-        parts.append(
-            f"echo {mark}; echo {mark} >&2; {argv} </dev/null; rc=$?; echo; "
-            f"echo {shlex.quote(end)} $rc; echo {shlex.quote(end)} >&2"
+        argv = " ".join([command] + [shlex.quote(w) for w in words + addresses])
+        lines.append(f'{argv} </dev/null >"$d/{i}.out" 2>"$d/{i}.err" & p{i}=$!')
+    for i, (network, _mtu, _addresses, _family) in enumerate(runs):
+        begin = shlex.quote(f"@@jumbopath-{nonce} begin {network}")
+        end = shlex.quote(f"@@jumbopath-{nonce} end {network}")
+        lines.append(
+            f'wait $p{i}; rc=$?; echo {begin}; cat "$d/{i}.out"; echo; echo {end} $rc; '
+            f'{{ echo {begin}; cat "$d/{i}.err"; echo; echo {end}; }} >&2'
         )
-    parts.append("exit 0")
-    return "\n".join(parts)
+    lines.append("exit 0")
+    return "\n".join(lines)
 
 
 def split_sections(text: str, nonce: str) -> dict[str, tuple[str, int | None]]:

@@ -224,6 +224,17 @@ def test_return_path_limit_is_said_in_the_pair_and_the_link_verdict() -> None:
     assert "only on the way from h3 and h4 to h1 and h2" in v.explanation
 
 
+def test_one_way_group_failure_without_direction_field() -> None:
+    # IPv4 echo replies carry no DF: a router on the way b → a fragments a's replies,
+    # so a's probes pass and only b's fail. The failure is one-way, b toward a.
+    cells = {(b, a): ("below", 1500) for a in ("h1", "h2") for b in ("h3", "h4")}
+    net = mesh_of(H4, cells=cells).networks[0]
+    assert {f.one_way for f in net.failing} == {"forward"}
+    (v,) = net.verdicts
+    assert v.kind == "link" and v.groups == (("h1", "h2"), ("h3", "h4"))
+    assert "only on the way from h3 and h4 to h1 and h2" in v.explanation
+
+
 def test_ptb_reporter_is_named() -> None:
     ptb = {
         "brk": {
