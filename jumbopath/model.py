@@ -42,6 +42,9 @@ class ProbeRequest:
     """IP packet size in bytes (header included): the MTU this probe tests."""
     ttl: int | None = None
     """IPv4 TTL / IPv6 hop limit; None for the system default (64)."""
+    kind: str = "echo"
+    """"echo" (ICMP echo, answered by a reply of the same size) or "udp" (UDP to a
+    closed port, answered by a small ICMP port unreachable: a one-way probe)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +213,10 @@ class PathResult:
     """The hop map, when the path was traced."""
     break_: Break | None = None
     """Where big packets die, when located."""
+    direction: str | None = None
+    """For a path below expectation: "forward" when big packets die on the way to
+    the target, "return" when they arrive and the answers die on the way back;
+    None when one-way probes could not tell."""
 
     @property
     def max_icmp_payload(self) -> int | None:

@@ -63,7 +63,11 @@ def emit(report: Report, fmt: Format) -> None:
     else:
         from jumbopath.render.text import render_check
 
-        Console().print(render_check(report))
+        console = Console()
+        if not console.is_terminal:
+            # Piped or captured: no terminal width to respect; don't wrap commands.
+            console = Console(width=200)
+        console.print(render_check(report), soft_wrap=True)
 
 
 @app.command("check")

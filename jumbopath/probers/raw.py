@@ -22,7 +22,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror
+from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror, UDPerror
 from scapy.layers.inet6 import (
     ICMPv6DestUnreach,
     ICMPv6EchoReply,
@@ -57,7 +57,11 @@ IPV6_PMTUDISC_PROBE = 3
 IPV6_DONTFRAG = 62
 
 NONCE_LEN = 8
-HEADERS = {4: 28, 6: 48}  # IP + ICMP header bytes (RFC 791/792, RFC 8200/4443)
+HEADERS = {4: 28, 6: 48}  # IP + ICMP (or UDP) header bytes (RFC 791/792/768, RFC 8200/4443)
+
+#: Destination ports of one-way UDP probes: traceroute's range, normally closed.
+UDP_BASE_PORT = 33434
+UDP_PORTS = 1000
 
 #: ICMP destination-unreachable codes (RFC 792, RFC 1812) other than 4.
 ICMP4_UNREACH = {
@@ -123,6 +127,8 @@ class RawProber:
         self._ignored: dict[str, int] = {}
         self.packets_sent = 0
         self._pending: list[tuple[int, Outcome]] = []
+        self._udp: dict[int, socket.socket] = {}
+        self._udp_count = 0
 
     # ------------------------------------------------------------- sockets
 
@@ -151,13 +157,31 @@ class RawProber:
         self._ttl[family] = None
         return sock
 
+    def _udp_socket(self, family: int) -> tuple[socket.socket, int]:
+        sock = self._udp.get(family)
+        if sock is None:
+            self._socket(family)  # the raw socket hears the ICMP answers
+            if family == 4:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+                sock.bind(("0.0.0.0", 0))
+            else:
+                sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+                sock.bind(("::", 0))
+            sock.setblocking(False)
+            self._udp[family] = sock
+        return sock, sock.getsockname()[1]
+
     def now(self) -> float:
         return time.monotonic()
 
     def close(self) -> None:
-        for sock in self._socks.values():
+        for sock in [*self._socks.values(), *self._udp.values()]:
             sock.close()
         self._socks.clear()
+        self._udp.clear()
 
     def ignored(self, target: Target) -> int:
         return self._ignored.get(target.address, 0)
@@ -185,7 +209,26 @@ class RawProber:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, value)
         self._ttl[family] = ttl
 
+    def _send_udp(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
+        """A one-way probe: UDP to a closed port, answered by a small port unreachable."""
+        sock, sport = self._udp_socket(target.family)
+        dport = UDP_BASE_PORT + self._udp_count % UDP_PORTS
+        self._udp_count += 1
+        payload_len = max(request.size - HEADERS[target.family], NONCE_LEN)
+        self._next_token += 1
+        sent = _Sent(self._next_token, target, sport, dport, request.size, self.now())
+        try:
+            sock.sendto(self.nonce + bytes(payload_len - NONCE_LEN), (target.address, dport))
+        except OSError as exc:
+            if exc.errno == errno.EMSGSIZE:
+                return LocalRefused(None)
+            return self._register(sent, lost=True, udp=True)
+        self.packets_sent += 1
+        return self._register(sent, udp=True)
+
     def send(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
+        if request.kind == "udp":
+            return self._send_udp(target, request)
         sock = self._socket(target.family)
         ident = self._ident(target)
         seq = self._seq[target] = (self._seq[target] + 1) & 0xFFFF
@@ -215,8 +258,11 @@ class RawProber:
         self.packets_sent += 1
         return self._register(sent)
 
-    def _register(self, sent: _Sent, *, lost: bool = False) -> int:
-        key = (sent.target.family, sent.target.address, sent.ident, sent.seq)
+    def _register(self, sent: _Sent, *, lost: bool = False, udp: bool = False) -> int:
+        # Echo probes are keyed by ICMP id and sequence; UDP probes by their ports
+        # (kept apart by a negative family).
+        family = -sent.target.family if udp else sent.target.family
+        key = (family, sent.target.address, sent.ident, sent.seq)
         self._by_key[key] = sent
         self._by_token[sent.token] = sent
         if lost:
@@ -279,11 +325,16 @@ class RawProber:
             return None
         inner = pkt.getlayer(IPerror)
         quoted_icmp = pkt.getlayer(ICMPerror)
-        if inner is None or quoted_icmp is None or quoted_icmp.type != 8:
+        quoted_udp = pkt.getlayer(UDPerror)
+        if inner is not None and quoted_udp is not None:
+            body = bytes(quoted_udp.payload)
+            sent = self._match(-4, inner.dst, quoted_udp.sport, quoted_udp.dport, body or None)
+        elif inner is None or quoted_icmp is None or quoted_icmp.type != 8:
             self._ignore(inner.dst if inner is not None else None)
             return None
-        body = bytes(quoted_icmp.payload)
-        sent = self._match(4, inner.dst, quoted_icmp.id, quoted_icmp.seq, body or None)
+        else:
+            body = bytes(quoted_icmp.payload)
+            sent = self._match(4, inner.dst, quoted_icmp.id, quoted_icmp.seq, body or None)
         if sent is None:
             self._ignore(inner.dst)
             return None
@@ -316,10 +367,15 @@ class RawProber:
             return None
         inner = msg.getlayer(IPerror6)
         echo = msg.getlayer(ICMPv6EchoRequest)
-        if inner is None or echo is None:
+        quoted_udp = msg.getlayer(UDPerror)
+        if inner is not None and quoted_udp is not None:
+            body = bytes(quoted_udp.payload)
+            sent = self._match(-6, inner.dst, quoted_udp.sport, quoted_udp.dport, body or None)
+        elif inner is None or echo is None:
             self._ignore(inner.dst if inner is not None else None)
             return None
-        sent = self._match(6, inner.dst, echo.id, echo.seq, bytes(echo.data) or None)
+        else:
+            sent = self._match(6, inner.dst, echo.id, echo.seq, bytes(echo.data) or None)
         if sent is None:
             self._ignore(inner.dst)
             return None

@@ -69,6 +69,7 @@ def result_dict(r: PathResult) -> dict[str, Any]:
         "error": r.error,
         "hops": None if r.hops is None else [hop_dict(h) for h in r.hops],
         "break": None if r.break_ is None else break_dict(r.break_),
+        "direction": r.direction,
     }
 
 

@@ -1,0 +1,123 @@
+"""Which way big packets die: a pure one-way test.
+
+An echo probe tests both directions at once: the request travels at the
+probe size, and so does the reply. When it fails, the fault can be on the
+way there or on the way back (asymmetric routing, a return-path switch
+port). A UDP datagram of the same size to a closed port is answered by a
+small ICMP "port unreachable" (RFC 792, RFC 4443 section 3.1), which comes
+back whatever the return path's MTU, so it tests the forward direction
+alone. This is the trick classic traceroute uses.
+
+Small UDP control probes go out alongside: a target (or firewall) that
+never answers UDP at all tells us nothing, and the test says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from jumbopath.model import Outcome, ProbeRequest, TooBig, Unreachable
+
+#: UDP control probe size per family (IP packet bytes).
+CONTROL_SIZE = {4: 84, 6: 104}
+
+
+@dataclass(frozen=True, slots=True)
+class DirectionConfig:
+    """One one-way test."""
+
+    family: int
+    """4 or 6."""
+    size: int
+    """The size that fails round trip (IP packet bytes)."""
+    loss: float = 0.0
+    """Round-trip loss rate measured by the search."""
+    big_probes: int = 3
+    """UDP probes at ``size``; with the controls, within a Linux ICMP burst (6)."""
+    control_probes: int = 2
+    """Small UDP probes."""
+    timeout_s: float = 0.3
+    """Wait for the answers."""
+    error_rate: float = 0.01
+    """Accepted chance that "forward" is really loss."""
+
+    @classmethod
+    def for_loss(cls, family: int, size: int, loss: float) -> DirectionConfig:
+        """Enough big probes for the loss seen, all within one ICMP burst (6) of the target."""
+        p = min(max(loss, 0.1), 0.9)
+        big = min(5, max(3, math.ceil(math.log(0.01) / math.log(p))))
+        return cls(family=family, size=size, loss=p, big_probes=big, control_probes=6 - big)
+
+
+@dataclass
+class DirectionTest:
+    """Sends the probes once, then judges. Same planner protocol as the search."""
+
+    config: DirectionConfig
+    _sizes: dict[int, int] = field(default_factory=dict)
+    _sent_at: dict[int, float] = field(default_factory=dict)
+    _outcome: dict[int, str] = field(default_factory=dict)
+    _started: bool = False
+    _done: bool = False
+    probes_sent: int = 0
+
+    @property
+    def done(self) -> bool:
+        """True once every probe is answered or timed out."""
+        return self._done
+
+    def poll(self, now: float) -> list[ProbeRequest]:
+        """First call: every probe at once. Later: expire, then nothing."""
+        cfg = self.config
+        if not self._started:
+            self._started = True
+            sizes = [CONTROL_SIZE[cfg.family]] * cfg.control_probes + [cfg.size] * cfg.big_probes
+            requests = []
+            for key, size in enumerate(sizes):
+                self._sizes[key] = size
+                requests.append(ProbeRequest(key=key, size=size, kind="udp"))
+            return requests
+        for key, at in list(self._sent_at.items()):
+            if key not in self._outcome and at + cfg.timeout_s <= now:
+                self._outcome[key] = "lost"
+        self._done = len(self._outcome) == len(self._sizes)
+        return []
+
+    def on_sent(self, request: ProbeRequest, now: float) -> None:
+        """``request`` left."""
+        self._sent_at[request.key] = now
+        self.probes_sent += 1
+
+    def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
+        """A port unreachable means the datagram arrived; a too-big, that it did not."""
+        if key in self._outcome:
+            return
+        if isinstance(outcome, Unreachable) and "port unreachable" in outcome.reason:
+            self._outcome[key] = "arrived"
+        elif isinstance(outcome, TooBig):
+            self._outcome[key] = "too-big"
+        else:
+            self._outcome[key] = "lost"
+        self._done = len(self._outcome) == len(self._sizes)
+
+    def wake_at(self) -> float | None:
+        """When the oldest unanswered probe times out."""
+        pending = [at for k, at in self._sent_at.items() if k not in self._outcome]
+        return min(pending) + self.config.timeout_s if pending else None
+
+    def abandon(self, now: float) -> str | None:
+        """The verdict: "forward", "return" or None (cannot tell)."""
+        self._done = True
+        cfg = self.config
+        control = CONTROL_SIZE[cfg.family]
+        big = [o for k, o in self._outcome.items() if self._sizes[k] == cfg.size]
+        small = [o for k, o in self._outcome.items() if self._sizes[k] == control]
+        if "arrived" in big:
+            return "return"
+        if "too-big" in big:
+            return "forward"
+        lost_big = sum(1 for o in big if o == "lost")
+        if "arrived" in small and max(cfg.loss, 0.1) ** lost_big < cfg.error_rate:
+            return "forward"
+        return None
