@@ -81,10 +81,40 @@ def test_demo_names_and_addresses_follow_the_documented_plan() -> None:
 
 def test_small_mtu_segment_is_ipv4_only() -> None:
     topo = Topology(nodes=(Host("a"), Host("b")), links=(Link("a", "b", a_mtu=576, b_mtu=576),))
-    lab = Lab(topo)
-    assert lab.addr("b", 4) == "198.18.1.2"
-    with pytest.raises(LabError, match="no IPv6 address.*below 1280"):
-        lab.addr("b", 6)
+    with Lab(topo) as lab:
+        assert lab.addr("b", 4) == "198.18.1.2"
+        with pytest.raises(LabError, match="no IPv6 address.*below 1280"):
+            lab.addr("b", 6)
+        assert ping(lab, "a", "b", 4, 576 - 28).returncode == 0
+        assert "inet6 2001:db8" not in lab.run("b", ["ip", "-6", "addr"]).stdout
+
+
+# (what is missing, the one line the user gets)
+MISSING_TOOL = [
+    ("root", "building the lab needs root: run with sudo"),
+    ("nft", "nft not found: apt-get install nftables"),
+    ("ip", "ip not found: apt-get install iproute2"),
+]
+
+
+@pytest.mark.parametrize(("missing", "message"), MISSING_TOOL)
+def test_missing_privilege_or_tool(
+    monkeypatch: pytest.MonkeyPatch, missing: str, message: str
+) -> None:
+    import jumbopath.lab as lab_module
+
+    if missing == "root":
+        monkeypatch.setattr(lab_module.os, "geteuid", lambda: 1000)
+    else:
+        real = lab_module.shutil.which
+        monkeypatch.setattr(
+            lab_module.shutil, "which", lambda name: None if name == missing else real(name)
+        )
+    lab = Lab(chain(1, faults=(NoPTB("r1"),)))
+    with pytest.raises(LabError) as info:
+        lab.open()
+    assert str(info.value) == message
+    assert lab_namespaces(lab.prefix) == []
 
 
 # ---------------------------------------------------------------------------
