@@ -10,15 +10,17 @@ when all are done or the overall deadline passes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from jumbopath.egress import Egress, egress, resolve
 from jumbopath.errors import CannotMeasure, UsageError
+from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
 from jumbopath.model import LocalRefused, Outcome, PathResult, ProbeRequest, Report, Status
 from jumbopath.probers.base import Prober, Target
 from jumbopath.search import MIN_MTU, MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import check_mtu
+from jumbopath.triangulate import triangulate
 
 
 class Planner(Protocol):
@@ -202,8 +204,14 @@ def check(
     config: CheckConfig,
     prober: Prober | None = None,
     on_progress: object = None,
+    *,
+    trace_all: bool = False,
 ) -> Report:
-    """Find the exact path MTU to every target, all at once."""
+    """Find the exact path MTU to every target, all at once.
+
+    Every target below expectation then gets its break located (all at once,
+    see :func:`locate`); with ``trace_all`` every target gets its hop map.
+    """
     if not config.targets:
         raise UsageError(
             "no targets given: name at least one host or address, e.g. jumbopath check 198.18.2.1"
@@ -265,10 +273,111 @@ def check(
                 results[job.target] = _result_for(
                     job.target, eg, expected, found, prober.ignored(job.target)
                 )
+            results.update(locate(prober, results, routes, trace_all=trace_all))
         finally:
             if own:
                 prober.close()
-    return Report(
-        expected_mtu=config.expect,
-        results=tuple(results[t] for t in targets),
+    ordered = tuple(results[t] for t in targets)
+    return Report(expected_mtu=config.expect, results=ordered, findings=triangulate(ordered))
+
+
+def trace(
+    config: CheckConfig,
+    prober: Prober | None = None,
+    on_progress: object = None,
+) -> Report:
+    """``check`` plus the hop map of every target and where its big packets die."""
+    return check(config, prober, on_progress, trace_all=True)
+
+
+# --------------------------------------------------------------------------
+# locate: where big packets die, for many targets at once
+
+#: Bound on the localization time of one run, seconds.
+LOCATE_MAX_TIME_S = 3.0
+#: Passing targets mapped alongside failing ones so they can be compared (triangulate).
+MAX_COMPARED = 32
+
+
+def locate(
+    prober: Prober,
+    results: dict[Target, PathResult],
+    routes: dict[Target, Egress],
+    *,
+    trace_all: bool = False,
+) -> dict[Target, PathResult]:
+    """Locate the break of every target below expectation, all in one :func:`drive`.
+
+    Passing targets of the same family are mapped too (small probes only),
+    so targets behind the same last hop can be compared; with ``trace_all``
+    every measured target is mapped. Returns the results that changed.
+    """
+    failing = [t for t, r in results.items() if r.status is Status.BELOW and t in routes]
+    chosen = list(failing)
+    if trace_all:
+        chosen += [
+            t
+            for t, r in results.items()
+            if t in routes and t not in failing and r.status in (Status.OK, Status.UNREACHABLE)
+        ]
+    elif failing:
+        families = {t.family for t in failing}
+        passing = [
+            t
+            for t, r in results.items()
+            if t in routes and r.status is Status.OK and t.family in families
+        ]
+        chosen += passing[:MAX_COMPARED]
+    if not chosen:
+        return {}
+    pacer = HopPacer()
+    # Probing the interface MTU at every hop labels the links before the
+    # break; with many paths through the same routers it would spend their
+    # ICMP budget, so only when one break is located.
+    label = len(failing) == 1
+    jobs = [
+        Job(t, Locator(_locate_config(results[t], routes[t], label=label), pacer)) for t in chosen
+    ]
+    drive(prober, jobs, max_time_s=LOCATE_MAX_TIME_S + 1.0)
+    located: dict[Target, PathResult] = {}
+    for job in jobs:
+        planner = job.planner
+        assert isinstance(planner, Locator)
+        located[job.target] = _with_location(results[job.target], planner.abandon(prober.now()))
+    return located
+
+
+def _locate_config(result: PathResult, eg: Egress, *, label: bool) -> LocateConfig:
+    below = result.status is Status.BELOW and result.path_mtu is not None
+    assert result.address is not None
+    return LocateConfig(
+        family=result.family,
+        target=result.address,
+        max_size=eg.interface_mtu or 65535,
+        fail_size=result.path_mtu + 1 if below and result.path_mtu is not None else None,
+        pass_size=result.path_mtu,
+        interface=eg.interface,
+        ptb_hint=_ptb_hint(result),
+        map_size=eg.interface_mtu if label else None,
+        max_time_s=LOCATE_MAX_TIME_S,
+    )
+
+
+def _ptb_hint(result: PathResult) -> tuple[int, str] | None:
+    """The "too big" that set the path MTU during the search, if any."""
+    for e in result.evidence:
+        if e.outcome == "too-big" and e.mtu == result.path_mtu and e.reporter is not None:
+            return (e.mtu, e.reporter)
+    return None
+
+
+def _with_location(result: PathResult, found: LocateResult) -> PathResult:
+    return replace(
+        result,
+        hops=found.hops,
+        break_=found.break_,
+        probes_sent=result.probes_sent + found.probes_sent,
+        elapsed_s=round(result.elapsed_s + found.elapsed_s, 4),
+        evidence=result.evidence + found.evidence,
+        notes=result.notes + found.notes,
     )

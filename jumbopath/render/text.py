@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from jumbopath.model import BreakKind, PathResult, Report, Status
+from jumbopath.render.graph import broken_links
 from jumbopath.sizes import arithmetic_line, icmp_payload, reproduce_commands
 
 STYLE = {
@@ -57,32 +58,23 @@ def results_table(report: Report) -> Table:
 
 
 def hop_chain(r: PathResult) -> Text | None:
-    """The path as a chain of hops, the broken link highlighted."""
+    """The path as a chain of hops, each link labelled with the largest packet
+    known to cross it, the broken link(s) highlighted."""
     if not r.hops:
         return None
+    broken = broken_links(r)
     b = r.break_
     text = Text("  path: ")
-    text.append(f"{r.interface or 'local'}", style="bold")
-    previous = "local"
-    for hop in r.hops:
-        label = hop.address or "*"
-        broken = (
-            b is not None
-            and b.kind is not BreakKind.NONE
-            and (
-                (b.kind is BreakKind.SILENT and b.before == hop.address and b.after == previous)
-                or (b.kind is BreakKind.SILENT and b.after == previous and hop.address is None)
-                or (b.kind is BreakKind.PTB and b.after == previous)
-                or (b.kind is BreakKind.LOCAL_NIC and previous == "local")
-            )
-        )
-        link = f" ─{hop.largest_passing or '?'}─ "
-        if broken:
-            text.append(f" ═╳ {b.mtu if b and b.mtu else '?'} ╳═ ", style="bold red reverse")
+    text.append(f"{r.interface or 'this host'}", style="bold")
+    for i, hop in enumerate(r.hops):
+        if i in broken:
+            mtu = b.mtu if b is not None and b.mtu else "?"
+            text.append(f" ═╳ {mtu} ╳═ ", style="bold red reverse")
         else:
-            text.append(link, style="green" if hop.largest_passing else "dim")
+            lp = hop.largest_passing
+            text.append(f" ─{lp or '?'}─ ", style="green" if lp else "dim")
+        label = hop.address or "* (no answer)"
         text.append(label, style="bold" if hop.address == r.address else "")
-        previous = hop.address or previous
     return text
 
 

@@ -1,0 +1,704 @@
+"""Hop localization: a pure object that finds where big packets die on a path.
+
+Same protocol as :class:`jumbopath.search.MtuSearch` (``poll``, ``on_sent``,
+``on_outcome``, ``wake_at``, ``done``, ``abandon``): no sockets, no sleeping,
+no clock. The engine drives it after the search has found the path MTU.
+
+How it decides (traceroute with a size dimension):
+
+* **One sweep.** For every TTL 1..``sweep_hops`` at once (and the next
+  window, up to ``max_hops``, when the target is farther): a probe of the
+  failing size (one byte above the path MTU), then a small control probe
+  with the same TTL. A router that the TTL expires at answers "time
+  exceeded" (RFC 792 / RFC 4443); the target answers the echo. The controls
+  map the hops; the big probes show how far big packets get.
+* **Pairs, not singles.** Routers rate-limit ICMP errors (Linux: a burst of
+  about 6, then about 1 per second per destination). The control leaves
+  right after its big probe, so when the control is answered the router
+  had a token for the big probe too: a silent big probe then means the big
+  packet never arrived (or was lost). When the control is silent as well,
+  the pair says nothing.
+* **Reach is proof, silence needs confirming.** An answer to a big probe at
+  TTL k proves big packets reach hop k (and every hop before it). The break
+  is after the farthest hop reached (X) and at or before the next hop that
+  answers its controls (Y): big probes at Y's TTL are repeated, paired with a
+  control, until, at the loss rate seen on the controls, the silences cannot
+  be chance (``error_rate``). A big probe dropped before Y costs Y no ICMP
+  token, so confirming is cheap for the router that is rate-limiting.
+* **Never blame a silent hop.** A hop that answers no control (it sends no
+  "time exceeded") is tried again after ``retry_gap_s`` when it lies between
+  X and Y, then skipped: the break is bracketed between the nearest hops that
+  answer, and the explanation says so.
+* **Classify.** ``local-nic`` when the failing size exceeds the egress
+  interface MTU (or the kernel refuses the send, EMSGSIZE); ``ptb`` when a
+  router answers a big probe with "fragmentation needed" / "packet too big"
+  (RFC 1191 / RFC 4443; believed only because the prober matched it to a
+  probe in flight, RFC 5927); ``silent`` otherwise; ``none`` when there is no
+  failing size.
+* **Pacing.** A :class:`HopPacer`, shared by every localizer of one run,
+  models each router's ICMP token bucket from what was sent and answered;
+  confirmations wait for a token instead of being swallowed by the limit.
+* Everything is bounded: ``max_probes`` and ``max_time_s``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from jumbopath.model import (
+    Break,
+    BreakKind,
+    Evidence,
+    Hop,
+    LocalRefused,
+    Lost,
+    Outcome,
+    ProbeRequest,
+    Reply,
+    TimeExceeded,
+    TooBig,
+    Unreachable,
+    outcome_name,
+)
+from jumbopath.search import CONTROL_SIZE
+
+# --------------------------------------------------------------------------
+# Pacing shared by every localizer of one run
+
+
+@dataclass
+class HopPacer:
+    """A model of each router's ICMP error token bucket, keyed by the address it answers from.
+
+    Linux allows a burst of ``burst`` errors toward one destination, then
+    refills one token every ``1 / rate_per_s`` seconds (``icmp_ratelimit``,
+    1000 ms by default; IPv6 refills faster on wide prefixes, so this is the
+    cautious side). The model starts full, is charged for every answer the
+    router sends (or is expected to send), and is emptied when a router that
+    answered before goes quiet.
+    """
+
+    burst: float = 6.0
+    """Tokens a rested router has."""
+    rate_per_s: float = 1.0
+    """Tokens regained per second."""
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def tokens(self, address: str, now: float) -> float:
+        """Tokens ``address`` is believed to have at ``now``."""
+        tokens, stamp = self._buckets.get(address, (self.burst, now))
+        return min(self.burst, tokens + max(0.0, now - stamp) * self.rate_per_s)
+
+    def charge(self, address: str, now: float, count: float = 1.0) -> None:
+        """``address`` spent (or is about to spend) ``count`` tokens."""
+        self._buckets[address] = (self.tokens(address, now) - count, now)
+
+    def drain(self, address: str, now: float) -> None:
+        """``address`` went quiet: assume its bucket is empty."""
+        self._buckets[address] = (min(0.0, self.tokens(address, now)), now)
+
+    def ready_at(self, address: str, now: float, need: float = 1.0) -> float:
+        """Earliest time ``address`` has ``need`` tokens."""
+        have = self.tokens(address, now)
+        if have >= need:
+            return now
+        return now + (need - have) / self.rate_per_s
+
+
+# --------------------------------------------------------------------------
+# Configuration and result
+
+
+@dataclass(frozen=True, slots=True)
+class LocateConfig:
+    """What one localization knows before it starts."""
+
+    family: int
+    """4 or 6."""
+    target: str
+    """Address of the target (for explanations; the target answers echoes)."""
+    max_size: int
+    """Egress interface MTU: a failing size above it is the local NIC's fault."""
+    fail_size: int | None
+    """Smallest size known not to reach the target; None to map the hops only."""
+    pass_size: int | None
+    """Largest size known to reach the target (the path MTU), if any."""
+    interface: str | None = None
+    """Name of the egress interface (for explanations)."""
+    ptb_hint: tuple[int, str] | None = None
+    """(next-hop MTU, reporter) of a "too big" the search saw at the failing size."""
+    map_size: int | None = None
+    """Also probed at every TTL in the sweep, to label the links before the break
+    (usually the interface MTU); None to spare the routers' ICMP budget."""
+    max_hops: int = 16
+    """Largest TTL probed."""
+    sweep_hops: int = 8
+    """TTLs probed at once; the next window follows when the target is farther."""
+    error_rate: float = 1e-3
+    """Accepted chance that a silent segment is really loss."""
+    timeout_floor_s: float = 0.1
+    """Shortest wait before an unanswered probe counts as lost."""
+    first_timeout_s: float = 1.0
+    """Wait before anything has answered (no round-trip time known yet)."""
+    retry_gap_s: float = 1.0
+    """Wait before asking a hop that never answered once more."""
+    silent_after: int = 2
+    """Control attempts after which a hop counts as one that never answers."""
+    max_confirm: int = 8
+    """Most silent big probes ever needed at one hop."""
+    max_probes: int = 300
+    """Hard bound on probes."""
+    max_time_s: float = 3.0
+    """Hard bound on time."""
+
+
+@dataclass(frozen=True, slots=True)
+class LocateResult:
+    """What a finished (or abandoned) localization knows."""
+
+    hops: tuple[Hop, ...]
+    """TTL 1 up to the target (or the last hop that answered)."""
+    break_: Break | None
+    """Where big packets die; None when nothing could be said (target silent)."""
+    conclusive: bool
+    """False when the bounds on probes or time ended it first."""
+    probes_sent: int
+    """Probes sent (local refusals excluded)."""
+    elapsed_s: float
+    """From the first probe to the verdict."""
+    evidence: tuple[Evidence, ...]
+    """Per TTL and size, what was seen."""
+    notes: tuple[str, ...]
+    """Human remarks."""
+
+
+# --------------------------------------------------------------------------
+# Internal state
+
+
+@dataclass(slots=True)
+class _HopState:
+    address: str | None = None
+    rtt_ms: float | None = None
+    attempts: int = 0  # resolved controls
+    answers: int = 0
+    last_sent: float | None = None
+    unreachable: str | None = None  # reason, when a router said unreachable here
+
+
+@dataclass(slots=True)
+class _Probe:
+    ttl: int
+    size: int
+    control: bool
+    batch: int
+    charged: bool  # the pacer was charged at send time
+    sent_at: float | None = None
+    outcome: Outcome | None = None
+
+
+@dataclass(slots=True)
+class _Verdict:
+    break_: Break | None
+    conclusive: bool
+
+
+@dataclass
+class Locator:
+    """Finds the hop after which big packets die. See the module docstring."""
+
+    config: LocateConfig
+    pacer: HopPacer = field(default_factory=HopPacer)
+    _probes: dict[int, _Probe] = field(default_factory=dict)
+    _batches: dict[int, list[int]] = field(default_factory=dict)
+    _hops: dict[int, _HopState] = field(default_factory=dict)
+    _reach: dict[int, int] = field(default_factory=dict)  # size -> farthest TTL reached
+    _misses: dict[int, int] = field(default_factory=dict)  # TTL -> silent paired big probes
+    _ptb: list[tuple[int, int, str]] = field(default_factory=list)  # (ttl, mtu, reporter)
+    _refused: int | None = None  # local interface MTU from a refusal (0: unknown)
+    _tally: dict[tuple[int, int, str, str | None, int | None], int] = field(default_factory=dict)
+    _next_key: int = 0
+    _next_batch: int = 0
+    _sent: int = 0
+    _swept: int = 0  # TTLs swept so far
+    _last_sent: float | None = None
+    _started: float | None = None
+    _rtt_s: dict[int, float] = field(default_factory=dict)  # TTL -> smallest round trip
+    _wake: float | None = None
+    _verdict: _Verdict | None = None
+    _finished: float | None = None
+    _notes: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------ properties
+
+    @property
+    def done(self) -> bool:
+        """True once the verdict is in (see :meth:`result`)."""
+        return self._verdict is not None
+
+    @property
+    def _probing(self) -> bool:
+        cfg = self.config
+        return cfg.fail_size is not None and cfg.fail_size <= cfg.max_size
+
+    @property
+    def _local(self) -> bool:
+        cfg = self.config
+        return (
+            cfg.fail_size is not None and cfg.fail_size > cfg.max_size
+        ) or self._refused is not None
+
+    def _hop(self, ttl: int) -> _HopState:
+        hop = self._hops.get(ttl)
+        if hop is None:
+            hop = self._hops[ttl] = _HopState()
+        return hop
+
+    def _end_ttl(self) -> int | None:
+        """TTL at which the target answers (the path length), if seen."""
+        ends = [t for t, h in self._hops.items() if h.address == self.config.target]
+        ends += [t for t, h in self._hops.items() if h.unreachable is not None]
+        return min(ends) if ends else None
+
+    def _top(self) -> int:
+        end = self._end_ttl()
+        if end is not None:
+            return end
+        answered = [t for t, h in self._hops.items() if h.address is not None]
+        return max(answered) if answered else 0
+
+    # ---------------------------------------------------------------- timing
+
+    def timeout_s(self) -> float:
+        """How long to wait before an unanswered probe counts as lost."""
+        # The farthest hop's best round trip, with room for queueing: robust to
+        # the odd answer that was read late.
+        if not self._rtt_s:
+            return max(self.config.timeout_floor_s, self.config.first_timeout_s)
+        return max(self.config.timeout_floor_s, 4 * max(self._rtt_s.values()))
+
+    def wake_at(self) -> float | None:
+        """When the engine should call :meth:`poll` again even if nothing arrives."""
+        if self.done:
+            return None
+        times = [p.sent_at + self.timeout_s() for p in self._inflight() if p.sent_at is not None]
+        if self._wake is not None:
+            times.append(self._wake)
+        if self._started is not None:
+            times.append(self._started + self.config.max_time_s)
+        return min(times) if times else None
+
+    def _inflight(self) -> list[_Probe]:
+        return [p for p in self._probes.values() if p.outcome is None]
+
+    # -------------------------------------------------------------- the loop
+
+    def poll(self, now: float) -> list[ProbeRequest]:
+        """Expire old probes, decide if done, and return the probes to send now."""
+        if self._started is None:
+            self._started = now
+        if self.done:
+            return []
+        timeout = self.timeout_s()
+        for key, p in list(self._probes.items()):
+            if p.outcome is None and p.sent_at is not None and p.sent_at + timeout <= now:
+                self._resolve(key, Lost(), now)
+        return self._step(now)
+
+    def on_sent(self, request: ProbeRequest, now: float) -> None:
+        """The engine sent ``request`` at ``now``."""
+        if self._started is None:
+            self._started = now
+        p = self._probes.get(request.key)
+        if p is None:
+            return
+        p.sent_at = now
+        self._last_sent = now
+        self._sent += 1
+        if p.control:
+            self._hop(p.ttl).last_sent = now
+
+    def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
+        """An outcome for probe ``key`` (a refusal may arrive before :meth:`on_sent`)."""
+        p = self._probes.get(key)
+        if p is None or p.outcome is not None:
+            # Unknown, or already counted as lost: a late error is not
+            # believed (RFC 5927); a late answer only costs precision.
+            return
+        self._resolve(key, outcome, now)
+
+    def _resolve(self, key: int, outcome: Outcome, now: float) -> None:
+        p = self._probes[key]
+        p.outcome = outcome
+        reporter = getattr(outcome, "reporter", None)
+        mtu = getattr(outcome, "mtu", None)
+        tkey = (p.ttl, p.size, outcome_name(outcome), reporter, mtu)
+        self._tally[tkey] = self._tally.get(tkey, 0) + 1
+        rtt_ms = getattr(outcome, "rtt_ms", None)
+        if rtt_ms is not None and self._last_sent is not None:
+            # Answers are read only once a burst has left: a probe early in a
+            # burst looks slower by the time the rest took to send.
+            rtt_ms = min(rtt_ms, max(0.0, (now - self._last_sent) * 1000))
+        if rtt_ms is not None:
+            best = self._rtt_s.get(p.ttl)
+            self._rtt_s[p.ttl] = rtt_ms / 1000 if best is None else min(best, rtt_ms / 1000)
+        address: str | None = None
+        if isinstance(outcome, TimeExceeded):
+            address = outcome.reporter
+        elif isinstance(outcome, Reply):
+            address = self.config.target
+        if address is not None:
+            self._reach[p.size] = max(self._reach.get(p.size, 0), p.ttl)
+            if not p.charged and address != self.config.target:
+                self.pacer.charge(address, now)
+            if not p.control and self._hop(p.ttl).address is None:
+                self._hop(p.ttl).address = address
+        if isinstance(outcome, TooBig):
+            self._ptb.append((p.ttl, outcome.mtu, outcome.reporter))
+            if not p.charged:
+                self.pacer.charge(outcome.reporter, now)
+        if isinstance(outcome, LocalRefused):
+            self._refused = outcome.mtu or 0
+        if p.control:
+            hop = self._hop(p.ttl)
+            hop.attempts += 1
+            if address is not None:
+                hop.answers += 1
+                if hop.address is None:
+                    hop.address = address
+                elif hop.address != address:
+                    self._note_once(
+                        f"hop {p.ttl} answered from {hop.address} and {address}: "
+                        "the path may change between probes (ECMP or a route flap)"
+                    )
+                if rtt_ms is not None and (hop.rtt_ms is None or rtt_ms < hop.rtt_ms):
+                    hop.rtt_ms = round(rtt_ms, 3)
+            elif isinstance(outcome, Unreachable):
+                hop.answers += 1
+                hop.unreachable = outcome.reason
+                if hop.address is None and outcome.reporter != "local":
+                    hop.address = outcome.reporter
+            elif hop.address is not None and hop.address != self.config.target:
+                # A hop that answered before is quiet now: rate-limited (or loss).
+                self.pacer.drain(hop.address, now)
+        self._close_batch(p.batch)
+
+    def _close_batch(self, batch: int) -> None:
+        keys = self._batches.get(batch)
+        if keys is None or any(self._probes[k].outcome is None for k in keys):
+            return
+        del self._batches[batch]
+        probes = [self._probes[k] for k in keys]
+        controls = [p for p in probes if p.control]
+        answered = any(isinstance(c.outcome, (TimeExceeded, Reply)) for c in controls)
+        if not answered:
+            return
+        for p in probes:
+            if p.size == self.config.fail_size and isinstance(p.outcome, Lost):
+                self._misses[p.ttl] = self._misses.get(p.ttl, 0) + 1
+
+    def _note_once(self, note: str) -> None:
+        if note not in self._notes:
+            self._notes.append(note)
+
+    # -------------------------------------------------------------- planning
+
+    def _request(
+        self, ttl: int, size: int, batch: int, *, control: bool = False, charged: bool = False
+    ) -> ProbeRequest:
+        key = self._next_key
+        self._next_key += 1
+        self._probes[key] = _Probe(ttl, size, control, batch, charged)
+        self._batches.setdefault(batch, []).append(key)
+        return ProbeRequest(key=key, size=size, ttl=ttl)
+
+    def _batch(self, ttl: int, bigs: int, now: float, *, sweep: bool = False) -> list[ProbeRequest]:
+        """``bigs`` failing-size probes at ``ttl``, then the control that vouches for them."""
+        batch = self._next_batch
+        self._next_batch += 1
+        address = self._hops.get(ttl, _HopState()).address
+        charged = address is not None and address != self.config.target
+        if charged:
+            assert address is not None
+            self.pacer.charge(address, now)
+        out = []
+        fail, extra = self.config.fail_size, self.config.map_size
+        if self._probing and not self._local:
+            assert fail is not None
+            if sweep and extra is not None and fail < extra <= self.config.max_size:
+                out.append(self._request(ttl, extra, batch))
+            out += [self._request(ttl, fail, batch) for _ in range(bigs)]
+        out.append(
+            self._request(
+                ttl, CONTROL_SIZE[self.config.family], batch, control=True, charged=charged
+            )
+        )
+        return out
+
+    def _needed(self) -> int:
+        """Silent paired big probes that make loss an unlikely explanation."""
+        sent = sum(h.attempts for h in self._hops.values() if h.answers)
+        lost = sum(h.attempts - h.answers for h in self._hops.values() if h.answers)
+        p = min((lost + 1) / (sent + 2), 0.9)
+        need = math.ceil(math.log(self.config.error_rate) / math.log(p))
+        return max(1, min(need, self.config.max_confirm))
+
+    def _sweep(self, now: float) -> list[ProbeRequest]:
+        first = self._swept + 1
+        self._swept = min(self._swept + self.config.sweep_hops, self.config.max_hops)
+        out: list[ProbeRequest] = []
+        for ttl in range(first, self._swept + 1):
+            out += self._batch(ttl, 1, now, sweep=True)
+        return out
+
+    def _step(self, now: float) -> list[ProbeRequest]:
+        cfg = self.config
+        assert self._started is not None
+        self._wake = None
+        if not self._swept:
+            return self._sweep(now)
+        if self._inflight():
+            return []
+        if self._end_ttl() is None and self._swept < cfg.max_hops and not self._local:
+            return self._sweep(now)  # the target is farther: the next window
+        out_of_budget = self._sent >= cfg.max_probes or now - self._started >= cfg.max_time_s
+        if out_of_budget:
+            self._finish(now, self._best_guess(), conclusive=False)
+            return []
+        if self._local:
+            self._finish(now, self._local_break(), conclusive=True)
+            return []
+        end = self._end_ttl()
+        top = self._top()
+        if not self._probing:
+            # Map only: ask once more any hop before the end that stayed quiet.
+            quiet = [
+                t
+                for t in range(1, top)
+                if self._hop(t).attempts < cfg.silent_after and self._hop(t).address is None
+            ]
+            if quiet:
+                return [r for t in quiet for r in self._batch(t, 0, now)]
+            self._finish(now, self._none_break(), conclusive=True)
+            return []
+        if self._ptb:
+            self._finish(now, self._ptb_break(), conclusive=True)
+            return []
+        fail = cfg.fail_size
+        assert fail is not None
+        reach = self._reach.get(fail, 0)
+        if end is not None and reach >= end:
+            self._note_once(
+                f"{fail}-byte probes reached {cfg.target} this time: the path MTU changed "
+                "during the run, or the loss was heavy"
+            )
+            self._finish(now, self._none_break(), conclusive=False)
+            return []
+        need = self._needed()
+        for ttl in range(reach + 1, (top or cfg.max_hops) + 1):
+            hop = self._hop(ttl)
+            if hop.address is not None:
+                if self._misses.get(ttl, 0) >= need:
+                    self._finish(now, self._silent_break(reach, ttl), conclusive=True)
+                    return []
+                address = hop.address
+                if address is not None and address != cfg.target:
+                    ready = self.pacer.ready_at(address, now)
+                    if ready > now:
+                        self._wake = ready
+                        return []
+                bigs = need - self._misses.get(ttl, 0)
+                return self._batch(ttl, bigs, now)
+            if hop.attempts >= cfg.silent_after:
+                continue  # never answers: bracket around it
+            sent = hop.last_sent if hop.last_sent is not None else now
+            ready = sent + cfg.retry_gap_s
+            if ready > now:
+                self._wake = ready
+                return []
+            return self._batch(ttl, 1, now)
+        # Nothing beyond the last hop reached answers within max_hops.
+        self._finish(now, self._silent_break(reach, None), conclusive=True)
+        return []
+
+    # -------------------------------------------------------------- verdicts
+
+    def _address(self, ttl: int) -> str | None:
+        if ttl <= 0:
+            return None
+        hop = self._hops.get(ttl)
+        return hop.address if hop is not None else None
+
+    def _where(self, address: str | None) -> str:
+        return address if address is not None else "this host"
+
+    def _local_break(self) -> Break:
+        cfg = self.config
+        mtu = cfg.max_size if self._refused in (None, 0) else self._refused
+        nic = f"interface {cfg.interface}" if cfg.interface else "egress interface"
+        return Break(
+            kind=BreakKind.LOCAL_NIC,
+            after=None,
+            before=self._address(1),
+            mtu=mtu,
+            reported_by=None,
+            explanation=(
+                f"this host's {nic} has MTU {mtu}, below the {cfg.fail_size} bytes asked for: "
+                "raise the MTU of this host's NIC (and check the switch port it plugs into)"
+            ),
+        )
+
+    def _none_break(self) -> Break | None:
+        cfg = self.config
+        if cfg.pass_size is None:
+            return None
+        return Break(
+            kind=BreakKind.NONE,
+            after=None,
+            before=None,
+            mtu=cfg.pass_size,
+            reported_by=None,
+            explanation=f"{cfg.pass_size}-byte packets reach every hop up to {cfg.target}",
+        )
+
+    def _ptb_break(self, record: tuple[int, int, str] | None = None) -> Break:
+        cfg = self.config
+        ttl, mtu, reporter = record if record is not None else min(self._ptb)
+        position = next(
+            (t for t, h in sorted(self._hops.items()) if h.address == reporter), ttl - 1
+        )
+        before = self._address(position + 1)
+        toward = before or cfg.target
+        word = "fragmentation needed" if cfg.family == 4 else "packet too big"
+        return Break(
+            kind=BreakKind.PTB,
+            after=reporter,
+            before=before,
+            mtu=mtu,
+            reported_by=reporter,
+            explanation=(
+                f"router {reporter} answers {cfg.fail_size}-byte packets with "
+                f'"{word}", next-hop MTU {mtu}: raise the MTU of its interface toward '
+                f"{toward} (and of the switch ports on that segment)"
+            ),
+        )
+
+    def _silent_break(self, reach: int, before_ttl: int | None) -> Break:
+        cfg = self.config
+        after = self._address(reach)
+        if cfg.ptb_hint is not None and after is not None and cfg.ptb_hint[1] == after:
+            # The router spent its budget on the search's probes and is quiet now,
+            # but it did say "too big" then: its report is the better verdict.
+            return self._ptb_break((reach + 1, cfg.ptb_hint[0], after))
+        before = self._address(before_ttl) if before_ttl is not None else None
+        last = before_ttl if before_ttl is not None else self._top() + 1
+        gap = [t for t in range(reach + 1, last) if self._hop(t).address is None]
+        x, y = self._where(after), before or "the next hop"
+        receiving = f"{before}'s own NIC" if before == cfg.target else "the receiving NIC"
+        if after is None:
+            cause = (
+                f"a layer-2 element on the first segment (a switch port, an inter-switch "
+                f"link or {receiving}) drops them silently"
+            )
+        else:
+            cause = (
+                f"either {x}'s interface toward {y} has a smaller MTU and its ICMP errors "
+                f"are suppressed (a PMTUD black hole), or a layer-2 element between them "
+                f"(a switch port, an inter-switch link or {receiving}) drops them silently"
+            )
+        if gap:
+            hops = ", ".join(str(t) for t in gap)
+            cause += (
+                f"; hop(s) {hops} in between answer no traceroute probe, so the break may "
+                "also be at them"
+            )
+        if before is None and before_ttl is None:
+            cause += f"; no hop after {x} answers within {cfg.max_hops} hops"
+        return Break(
+            kind=BreakKind.SILENT,
+            after=after,
+            before=before,
+            mtu=cfg.pass_size,
+            reported_by=None,
+            explanation=(
+                f"{cfg.fail_size}-byte packets leave {x} but never reach {y}, and no error "
+                f"comes back: {cause}"
+            ),
+        )
+
+    def _best_guess(self) -> Break | None:
+        """The verdict from what is known when the bounds run out."""
+        if self._local:
+            return self._local_break()
+        if not self._probing:
+            return self._none_break()
+        if self._ptb:
+            return self._ptb_break()
+        assert self.config.fail_size is not None
+        reach = self._reach.get(self.config.fail_size, 0)
+        nxt = next(
+            (t for t in range(reach + 1, self._top() + 1) if self._hop(t).address is not None), None
+        )
+        b = self._silent_break(reach, nxt)
+        return Break(
+            b.kind,
+            b.after,
+            b.before,
+            b.mtu,
+            b.reported_by,
+            b.explanation + " (not confirmed: the time or probe limit ran out first)",
+        )
+
+    def _finish(self, now: float, break_: Break | None, *, conclusive: bool) -> None:
+        self._verdict = _Verdict(break_, conclusive)
+        self._finished = now
+
+    # --------------------------------------------------------------- results
+
+    def abandon(self, now: float) -> LocateResult:
+        """Stop now (engine deadline) and return what is known."""
+        if self._verdict is None:
+            self._finish(now, self._best_guess(), conclusive=False)
+        return self.result()
+
+    def result(self) -> LocateResult:
+        """The verdict; only valid once :attr:`done`."""
+        if self._verdict is None:
+            raise RuntimeError("localization not finished")
+        started = self._started if self._started is not None else 0.0
+        finished = self._finished if self._finished is not None else started
+        return LocateResult(
+            hops=self._hop_list(),
+            break_=self._verdict.break_,
+            conclusive=self._verdict.conclusive,
+            probes_sent=self._sent,
+            elapsed_s=round(finished - started, 4),
+            evidence=self._evidence(),
+            notes=tuple(self._notes),
+        )
+
+    def _largest_passing(self, ttl: int, end: int | None) -> int | None:
+        sizes = [
+            s for s, t in self._reach.items() if t >= ttl and s > CONTROL_SIZE[self.config.family]
+        ]
+        if self.config.pass_size is not None and end is not None and ttl <= end:
+            sizes.append(self.config.pass_size)
+        return max(sizes) if sizes else None
+
+    def _hop_list(self) -> tuple[Hop, ...]:
+        end = self._end_ttl()
+        top = self._top()
+        hops = []
+        for ttl in range(1, top + 1):
+            h = self._hops.get(ttl, _HopState())
+            hops.append(Hop(ttl, h.address, h.rtt_ms, self._largest_passing(ttl, end)))
+        return tuple(hops)
+
+    def _evidence(self) -> tuple[Evidence, ...]:
+        rows = [
+            Evidence(size, outcome, count, mtu, reporter, ttl)
+            for (ttl, size, outcome, reporter, mtu), count in self._tally.items()
+        ]
+        rows.sort(key=lambda e: (e.ttl or 0, -e.size, e.outcome))
+        return tuple(rows)

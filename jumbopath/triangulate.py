@@ -1,0 +1,118 @@
+"""Inference across targets: is a fault specific to some hosts, or shared?
+
+Pure: it reads traced :class:`~jumbopath.model.PathResult` objects and
+returns :class:`~jumbopath.model.Finding` objects. Targets are grouped by
+family and by their last hop (the router in front of them, or this host's
+own segment when there is none). Within a group of two or more:
+
+* some carry the expected MTU and others do not: the shared router and
+  segment demonstrably carry it, so the fault is specific to the failing
+  hosts: their access switch port or their own NIC (``scope="host"``);
+* all fall short: the element they share is the suspect: the last hop's
+  egress interface, or the switch or uplink between it and them
+  (``scope="shared"``), or the break every one of them reports, when they
+  all report the same one further up the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from jumbopath.model import Break, BreakKind, Finding, PathResult, Status
+
+LOCAL = ""
+"""Group key of targets on this host's own segment (no router in between)."""
+
+
+def last_hop(result: PathResult) -> str | None:
+    """Address of the hop in front of the target, :data:`LOCAL` when there is none.
+
+    None when unknown: no hop map, the map does not reach the target, or
+    that hop never answered.
+    """
+    hops = result.hops
+    if not hops or hops[-1].address is None or hops[-1].address != result.address:
+        return None
+    if len(hops) == 1:
+        return LOCAL
+    return hops[-2].address
+
+
+def _names(results: Sequence[PathResult]) -> str:
+    names = [r.target if r.target == r.address else f"{r.target} ({r.address})" for r in results]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _where(b: Break) -> str:
+    if b.kind is BreakKind.LOCAL_NIC:
+        return "this host's own NIC"
+    if b.kind is BreakKind.PTB:
+        return f"router {b.reported_by}'s egress (it reports MTU {b.mtu})"
+    after = b.after or "this host"
+    return f"the segment between {after} and {b.before or 'the next hop'}"
+
+
+def _place(b: Break) -> tuple[object, ...]:
+    # Silent breaks differ by their far end; a router's report does not.
+    if b.kind is BreakKind.SILENT:
+        return (b.kind, b.after, b.before)
+    return (b.kind, b.after, b.reported_by)
+
+
+def triangulate(results: Sequence[PathResult]) -> tuple[Finding, ...]:
+    """Findings for every group of two or more targets behind the same last hop."""
+    groups: dict[tuple[int, str], list[PathResult]] = {}
+    for r in results:
+        if r.status not in (Status.OK, Status.BELOW):
+            continue
+        hop = last_hop(r)
+        if hop is None:
+            continue
+        groups.setdefault((r.family, hop), []).append(r)
+    findings: list[Finding] = []
+    for (_, hop), members in groups.items():
+        failing = [r for r in members if r.status is Status.BELOW]
+        passing = [r for r in members if r.status is Status.OK]
+        if len(members) < 2 or not failing:
+            continue
+        findings.append(_finding(hop, failing, passing))
+    return tuple(findings)
+
+
+def _finding(hop: str, failing: list[PathResult], passing: list[PathResult]) -> Finding:
+    behind = f"behind {hop}" if hop != LOCAL else "on this host's own segment"
+    expected = {r.expected_mtu for r in failing + passing if r.expected_mtu is not None}
+    want = str(max(expected)) if expected else "the expected MTU"
+    if passing:
+        verb = "falls" if len(failing) == 1 else "fall"
+        them = "its" if len(failing) == 1 else "their"
+        shared = f"{hop} and the segment" if hop != LOCAL else "the segment"
+        explanation = (
+            f"{_names(failing)} {verb} short of {want} while {_names(passing)} {behind} "
+            f"carr{'ies' if len(passing) == 1 else 'y'} it: the fault is specific to "
+            f"{_names(failing)}: {them} access switch port or {them} own NIC, "
+            f"not {shared} they share"
+        )
+        scope = "host"
+    else:
+        mtus = sorted({r.path_mtu for r in failing if r.path_mtu is not None})
+        measured = "/".join(str(m) for m in mtus) or "less"
+        egress = f"{hop}'s egress interface toward them, or " if hop != LOCAL else ""
+        explanation = (
+            f"every target {behind} ({_names(failing)}) carries only {measured} of {want}: "
+            f"suspect what they share: {egress}the switch or uplink between "
+            f"{hop if hop != LOCAL else 'this host'} and them"
+        )
+        located = [r.break_ for r in failing if r.break_ is not None]
+        if len(located) == len(failing) and len({_place(b) for b in located}) == 1:
+            explanation += f"; all of them break at the same place: {_where(located[0])}"
+        scope = "shared"
+    return Finding(
+        scope=scope,
+        hop=hop if hop != LOCAL else None,
+        failing=tuple(r.target for r in failing),
+        passing=tuple(r.target for r in passing),
+        explanation=explanation,
+    )
