@@ -1,0 +1,363 @@
+"""``jumbopath mesh`` and ``report`` on a real lab: real sshd, real ssh, real check.
+
+One lab serves most tests (faults are set and restored around each)::
+
+             mgmt switch swm (every port 1500)
+     ctl ──┬──────┬──────┬──────┬──────┐
+           n1     n2     n3     n4     n5        (each host's eth0, 1500)
+           │      │      │      │      │
+           └──┬───┴──────┘      └──┬───┘         (each host's eth1, 9000)
+             swa ════════ 9000 ═══ swb           storage switches, inter-switch link
+            (9000)                (9000)
+
+The controller ``ctl`` runs ``jumbopath mesh`` with ``--ssh-config``; each
+``n*`` runs sshd on its management address. Networks: ``storage`` (9000,
+198.18.2.0/24) and ``mgmt`` (1500, 198.18.1.0/24).
+
+The asymmetric-routing test builds its own small lab (picture in its docstring).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jumbopath.lab import Host, Lab, Link, Route, Router, Switch, Topology
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sshlab import REMOTE_COMMAND, REPO, SshLab, tools_missing  # noqa: E402
+
+pytestmark = pytest.mark.lab
+
+NODES = ["n1", "n2", "n3", "n4", "n5"]
+LEFT, RIGHT = ["n1", "n2", "n3"], ["n4", "n5"]
+
+
+def topology() -> Topology:
+    nodes = [Host("ctl"), *(Host(n) for n in NODES), Switch("swm"), Switch("swa"), Switch("swb")]
+    links = [Link("ctl", "swm", 1500, 1500)]
+    links += [Link(n, "swm", 1500, 1500) for n in NODES]
+    links += [Link(n, "swa" if n in LEFT else "swb", 9000, 9000) for n in NODES]
+    links.append(Link("swa", "swb", 9000, 9000))
+    return Topology(tuple(nodes), tuple(links))
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[tuple[Lab, SshLab]]:
+    if os.geteuid() != 0:
+        pytest.fail("the mesh lab needs root (network namespaces)")
+    missing = tools_missing()
+    if missing:
+        pytest.fail(f"install openssh-server and openssh-client (missing: {', '.join(missing)})")
+    with Lab(topology()) as lab, SshLab(lab, NODES, peer="swm") as ssh:
+        yield lab, ssh
+
+
+def storage_addr(lab: Lab, n: str) -> str:
+    return lab.addr(n, 4, peer="swa" if n in LEFT else "swb")
+
+
+def own_inventory(lab: Lab, ssh: SshLab, path: Path, **overrides: dict[str, Any]) -> Path:
+    """The lab as jumbopath's own YAML inventory."""
+    hosts = []
+    for n in NODES:
+        extra = "".join(f", {k}: {json.dumps(v)}" for k, v in overrides.get(n, {}).items())
+        hosts.append(f"  {n}: {{ssh: {ssh.addr(n)}{extra}}}\n")
+    text = (
+        f"defaults:\n  user: root\n  command: {json.dumps(REMOTE_COMMAND)}\n"
+        "hosts:\n" + "".join(hosts) + "networks:\n"
+        "  storage:\n    mtu: 9000\n    hosts:\n"
+        + "".join(f"      {n}: {storage_addr(lab, n)}\n" for n in NODES)
+        + "  mgmt:\n    mtu: 1500\n    hosts:\n"
+        + "".join(f"      {n}: {ssh.addr(n)}\n" for n in NODES)
+    )
+    path.write_text(text)
+    return path
+
+
+def ini_inventory(lab: Lab, ssh: SshLab, path: Path) -> Path:
+    """The same lab as an Ansible INI inventory."""
+    lines = ["[storage_nodes]"]
+    for n in NODES[:3]:
+        lines.append(f"{n} ansible_host={ssh.addr(n)} storage_ip={storage_addr(lab, n)}")
+    lines += ["", "[more_nodes]"]
+    for n in NODES[3:]:
+        lines.append(f"{n} ansible_host={ssh.addr(n)} storage_ip={storage_addr(lab, n)}")
+    lines += [
+        "",
+        "[cluster:children]",
+        "storage_nodes",
+        "more_nodes",
+        "",
+        "[cluster:vars]",
+        "ansible_user=root",
+        f"ansible_python_interpreter={sys.executable}",
+        f"jumbopath_command={REMOTE_COMMAND}",
+        'jumbopath_networks={"storage": {"mtu": 9000, "var": "storage_ip"}, '
+        '"mgmt": {"mtu": 1500, "var": "ansible_host"}}',
+        "",
+    ]
+    path.write_text("\n".join(lines))
+    return path
+
+
+def jumbopath(lab: Lab, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the real jumbopath command in the controller namespace."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return lab.run("ctl", [sys.executable, "-m", "jumbopath", *args], timeout=timeout, env=env)
+
+
+def mesh_json(lab: Lab, ssh: SshLab, inventory: Path, *args: str) -> tuple[int, dict[str, Any]]:
+    r = jumbopath(lab, "mesh", str(inventory), "--ssh-config", str(ssh.config), "--json", *args)
+    assert r.stdout, r.stderr
+    return r.returncode, json.loads(r.stdout)
+
+
+def net(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(n for n in doc["networks"] if n["name"] == name)
+
+
+def cell(doc: dict[str, Any], network: str, src: str, dst: str) -> dict[str, Any]:
+    return next(
+        c for c in net(doc, network)["cells"] if c["source"] == src and c["destination"] == dst
+    )
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_clean_mesh_both_inventory_formats(env: tuple[Lab, SshLab], tmp_path: Path) -> None:
+    lab, ssh = env
+    rc, doc = mesh_json(lab, ssh, own_inventory(lab, ssh, tmp_path / "inv.yml"))
+    assert rc == 0, json.dumps(doc, indent=1)[:3000]
+    assert [n["name"] for n in doc["networks"]] == ["storage", "mgmt"]
+    for name, mtu in (("storage", 9000), ("mgmt", 1500)):
+        cells = net(doc, name)["cells"]
+        assert len(cells) == 20
+        assert {(c["status"], c["path_mtu"]) for c in cells} == {("ok", mtu)}
+    rc2, doc2 = mesh_json(lab, ssh, ini_inventory(lab, ssh, tmp_path / "hosts.ini"))
+    assert rc2 == 0
+    assert [c["status"] for n in doc2["networks"] for c in n["cells"]] == ["ok"] * 40
+    assert {n["name"] for n in doc2["networks"]} == {"storage", "mgmt"}
+
+
+def test_access_port_at_1500_names_the_host(env: tuple[Lab, SshLab], tmp_path: Path) -> None:
+    lab, ssh = env
+    inv = own_inventory(lab, ssh, tmp_path / "inv.yml")
+    lab.set_mtu("swa", "n3", 1500)
+    try:
+        rc, doc = mesh_json(lab, ssh, inv)
+        text = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(ssh.config)).stdout
+    finally:
+        lab.set_mtu("swa", "n3", 9000)
+    assert rc == 1
+    storage = net(doc, "storage")
+    failing = {(f["source"], f["destination"]) for f in storage["failing"]}
+    assert failing == {("n3", o) for o in NODES if o != "n3"} | {
+        (o, "n3") for o in NODES if o != "n3"
+    }
+    assert cell(doc, "storage", "n1", "n3")["path_mtu"] == 1500
+    (verdict,) = storage["verdicts"]
+    assert verdict["kind"] == "host" and verdict["hosts"] == ["n3"]
+    assert "access port" in verdict["explanation"]
+    assert net(doc, "mgmt")["failing"] == []
+    assert "Verdict (host): Every pair with n3 on storage fails in both directions" in text
+
+
+def test_inter_switch_link_at_1500_names_both_groups(
+    env: tuple[Lab, SshLab], tmp_path: Path
+) -> None:
+    lab, ssh = env
+    inv = own_inventory(lab, ssh, tmp_path / "inv.yml")
+    lab.set_mtu("swa", "swb", 1500)
+    lab.set_mtu("swb", "swa", 1500)
+    try:
+        rc, doc = mesh_json(lab, ssh, inv, "--network", "storage")
+    finally:
+        lab.set_mtu("swa", "swb", 9000)
+        lab.set_mtu("swb", "swa", 9000)
+    assert rc == 1
+    assert [n["name"] for n in doc["networks"]] == ["storage"]
+    (verdict,) = net(doc, "storage")["verdicts"]
+    assert verdict["kind"] == "link"
+    assert verdict["groups"] == [LEFT, RIGHT]
+    assert "n1, n2 and n3 reach each other and n4 and n5 reach each other" in (
+        verdict["explanation"]
+    )
+    assert len(net(doc, "storage")["failing"]) == 12
+
+
+def test_unreachable_rows_say_why_and_the_rest_completes(
+    env: tuple[Lab, SshLab], tmp_path: Path
+) -> None:
+    """sshd down on n2, a wrong host key for n5, a refused key on n4, no jumbopath on n1."""
+    lab, ssh = env
+    inv = own_inventory(
+        lab, ssh, tmp_path / "inv.yml", n1={"command": "/nonexistent/bin/jumbopath"}
+    )
+    cfg = ssh.config_with_wrong_host_key("n5")
+    ssh.stop("n2")
+    ssh.refuse_keys("n4")
+    try:
+        r = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(cfg), "--json")
+        text = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(cfg)).stdout
+    finally:
+        ssh.start("n2")
+        ssh.refuse_keys("n4", refuse=False)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 3, r.stdout[:3000]  # no pair fails, but rows are missing
+    errors = {h["name"]: (h["error"] or {}).get("kind") for h in doc["hosts"]}
+    assert errors == {
+        "n1": None,
+        "n2": "connection-refused",
+        "n3": None,
+        "n4": "permission-denied",
+        "n5": "host-key-changed",
+    }
+    rows = {r["host"]: (r["error"] or {}).get("kind") for r in net(doc, "storage")["rows"]}
+    assert rows["n1"] == "not-installed"
+    assert rows["n3"] is None
+    assert cell(doc, "storage", "n3", "n2")["status"] == "ok"  # n3's row is complete
+    assert cell(doc, "storage", "n3", "n5")["path_mtu"] == 9000
+    assert cell(doc, "storage", "n2", "n3")["status"] == "not-measured"
+    assert "n2: connection-refused: nothing accepts SSH connections" in text
+    assert "n5: host-key-changed" in text
+    assert "n4: permission-denied" in text
+    assert "'/nonexistent/bin/jumbopath' is not installed" in text
+
+
+def test_save_fault_compare(env: tuple[Lab, SshLab], tmp_path: Path) -> None:
+    lab, ssh = env
+    inv = own_inventory(lab, ssh, tmp_path / "inv.yml")
+    saved = tmp_path / "before.json"
+    r = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(ssh.config), "--save", str(saved))
+    assert r.returncode == 0, r.stdout + r.stderr
+    lab.set_mtu("n4", "swb", 1500)  # n4's own storage NIC
+    try:
+        r = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(ssh.config), "--compare",
+                      str(saved))
+    finally:
+        lab.set_mtu("n4", "swb", 9000)
+    assert r.returncode == 1, r.stdout + r.stderr
+    changed = [ln.strip() for ln in r.stdout.splitlines() if "→" in ln]
+    assert len(changed) == 8, r.stdout
+    assert all(ln.startswith("storage:") and "n4" in ln for ln in changed)
+    # A veth NIC at 1500 still receives 1504-byte packets (room for a VLAN tag; LAB-NOTES).
+    assert all(re.search(r"ok 9000 → below 150[04] \(worse\)", ln) for ln in changed), changed
+    assert "8 regression(s)." in r.stdout
+    r = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(ssh.config), "--compare", str(saved))
+    assert r.returncode == 0 and "No change since" in r.stdout
+
+
+def test_ansible_playbook_then_report(env: tuple[Lab, SshLab], tmp_path: Path) -> None:
+    lab, ssh = env
+    playbook_cmd = shutil.which("ansible-playbook") or str(
+        Path(sys.executable).with_name("ansible-playbook")
+    )
+    if not os.path.exists(playbook_cmd):
+        pytest.fail("ansible-core is not installed: pip install ansible-core")
+    inv = ini_inventory(lab, ssh, tmp_path / "hosts.ini")
+    results = tmp_path / "results"
+    env_vars = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "ANSIBLE_SSH_ARGS": f"-F {ssh.config} -o ControlMaster=no",
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-local"),
+        "ANSIBLE_REMOTE_TMP": str(tmp_path / "ansible-remote"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORKS": "10",
+    }
+    lab.set_mtu("swa", "n2", 1500)
+    try:
+        r = lab.run(
+            "ctl",
+            [
+                playbook_cmd, "-i", str(inv), str(REPO / "examples/ansible/jumbopath-mesh.yml"),
+                "-e", f"jumbopath_results={results}",
+                "-e", f"jumbopath_controller_command='{REMOTE_COMMAND}'",
+            ],
+            timeout=180,
+            env=env_vars,
+        )
+    finally:
+        lab.set_mtu("swa", "n2", 9000)
+    files = sorted(results.glob("*.json"))
+    assert [f.name for f in files] == [f"{n}.json" for n in NODES], r.stdout[-3000:]
+    assert "Every pair with n2 on storage fails in both directions" in r.stdout, r.stdout[-3000:]
+    assert r.returncode != 0  # the play reports the failing mesh
+    rep = jumbopath(lab, "report", "--json", *map(str, files))
+    assert rep.returncode == 1
+    doc = json.loads(rep.stdout)
+    (verdict,) = net(doc, "storage")["verdicts"]
+    assert verdict["kind"] == "host" and verdict["hosts"] == ["n2"]
+    assert net(doc, "mgmt")["failing"] == []
+
+
+# ---------------------------------------------------------------- asymmetric routing
+
+
+def asymmetric() -> Topology:
+    """Two subnets, two routers; b* reach a* through r2 only, whose port toward swa is 1500::
+
+        ctl ─┐                       ┌─ b1
+        a1 ──┼─ swa ─9000─ r1 ─9000─ swb ─┼─ b2
+        a2 ──┘    └─1500─ r2 ─9000───┘
+                  (a → b: via r1;  b → a: via r2, egress 1500 toward swa)
+    """
+    nodes = [Host(n) for n in ("ctl", "a1", "a2", "b1", "b2")]
+    nodes += [Router("r1"), Router("r2"), Switch("swa"), Switch("swb")]
+    links = [
+        Link("ctl", "swa", 9000, 9000),
+        Link("a1", "swa", 9000, 9000),
+        Link("a2", "swa", 9000, 9000),
+        Link("r1", "swa", 9000, 9000),
+        Link("r2", "swa", 1500, 9000),
+        Link("b1", "swb", 9000, 9000),
+        Link("b2", "swb", 9000, 9000),
+        Link("r1", "swb", 9000, 9000),
+        Link("r2", "swb", 9000, 9000),
+    ]
+    routes = [Route(b, a, "r2") for b in ("b1", "b2") for a in ("a1", "a2")]
+    routes += [Route(a, b, "r1") for a in ("ctl", "a1", "a2") for b in ("b1", "b2")]
+    routes += [Route(b, "ctl", "r1") for b in ("b1", "b2")]
+    return Topology(tuple(nodes), tuple(links), routes=tuple(routes))
+
+
+def test_return_path_limit_is_reported_as_return(tmp_path: Path) -> None:
+    hosts = ["a1", "a2", "b1", "b2"]
+    with Lab(asymmetric()) as lab, SshLab(lab, hosts) as ssh:
+        inv = tmp_path / "inv.yml"
+        inv.write_text(
+            f"defaults: {{user: root, command: {json.dumps(REMOTE_COMMAND)}}}\n"
+            "hosts:\n" + "".join(f"  {h}: {{ssh: {ssh.addr(h)}}}\n" for h in hosts)
+            + "networks:\n  storage:\n    mtu: 9000\n    hosts:\n"
+            + "".join(f"      {h}: {ssh.addr(h)}\n" for h in hosts)
+        )
+        rc, doc = mesh_json(lab, ssh, inv)
+    assert rc == 1
+    storage = net(doc, "storage")
+    failing = {(f["source"], f["destination"]): f for f in storage["failing"]}
+    b_to_a = {(b, a) for a in ("a1", "a2") for b in ("b1", "b2")}
+    # b's big packets die on their way to a (r2's egress toward swa is 1500).
+    assert b_to_a <= set(failing), json.dumps(storage["cells"], indent=1)[:3000]
+    assert {failing[k]["one_way"] for k in b_to_a} == {"forward"}
+    # a's probes toward b: IPv4 echo replies carry no DF, so r2 fragments them and a sees
+    # 9000; if a's check does see a failure, it must be on the way back.
+    for a in ("a1", "a2"):
+        for b in ("b1", "b2"):
+            c = cell(doc, "storage", a, b)
+            assert c["status"] == "ok" or failing[(a, b)]["one_way"] == "return", c
+    assert not {k for k in failing if k[0][0] == k[1][0]}  # nothing inside a group fails
+    (verdict,) = storage["verdicts"]
+    assert verdict["kind"] == "link"
+    assert verdict["groups"] == [["a1", "a2"], ["b1", "b2"]]
+    assert "only on the way from b1 and b2 to a1 and a2" in verdict["explanation"]
