@@ -13,10 +13,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from jumbopath.direction import DirectionConfig, DirectionTest
 from jumbopath.egress import Egress, egress, resolve
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
-from jumbopath.model import LocalRefused, Outcome, PathResult, ProbeRequest, Report, Status
+from jumbopath.model import (
+    Break,
+    BreakKind,
+    LocalRefused,
+    Outcome,
+    PathResult,
+    ProbeRequest,
+    Report,
+    Status,
+)
 from jumbopath.probers.base import Prober, Target
 from jumbopath.search import MIN_MTU, MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import check_mtu
@@ -172,13 +182,12 @@ def _result_for(
     except CannotMeasure:
         after = None
     for value in dict.fromkeys(v for v in (cached, after) if v is not None):
-        if mtu is not None and eg.interface_mtu is not None and value < eg.interface_mtu:
-            if value != mtu:
-                notes.append(
-                    f"the kernel has cached a path MTU of {value} toward {target.address}, "
-                    f"but {mtu} was measured: applications here use {value} until it "
-                    f"expires (`ip route flush cache` clears it)"
-                )
+        if mtu is not None and eg.interface_mtu is not None and mtu != value < eg.interface_mtu:
+            notes.append(
+                f"the kernel has cached a path MTU of {value} toward {target.address}, "
+                f"but {mtu} was measured: applications here use {value} until it "
+                f"expires (`ip route flush cache` clears it)"
+            )
     cached = after if after is not None else cached
     return PathResult(
         target=target.name,
@@ -274,6 +283,7 @@ def check(
                     job.target, eg, expected, found, prober.ignored(job.target)
                 )
             results.update(locate(prober, results, routes, trace_all=trace_all))
+            results.update(directions(prober, results, routes))
         finally:
             if own:
                 prober.close()
@@ -345,6 +355,63 @@ def locate(
         assert isinstance(planner, Locator)
         located[job.target] = _with_location(results[job.target], planner.abandon(prober.now()))
     return located
+
+
+def directions(
+    prober: Prober, results: dict[Target, PathResult], routes: dict[Target, Egress]
+) -> dict[Target, PathResult]:
+    """Say which way big packets die, for every target below expectation.
+
+    A router's "too big" or the local kernel's refusal already says
+    "forward"; a silent failure gets a one-way UDP test (see
+    :mod:`jumbopath.direction`). All targets at once, in one :func:`drive`.
+    """
+    decided: dict[Target, PathResult] = {}
+    jobs: list[Job] = []
+    for target, r in results.items():
+        if r.status is not Status.BELOW or target not in routes or r.expected_mtu is None:
+            continue
+        if {e.outcome for e in r.evidence} & {"too-big", "local-refused"}:
+            decided[target] = replace(r, direction="forward")
+            continue
+        size = min(r.expected_mtu, routes[target].interface_mtu or r.expected_mtu)
+        config = DirectionConfig.for_loss(target.family, size, r.loss)
+        jobs.append(Job(target, DirectionTest(config)))
+    if jobs:
+        drive(prober, jobs, max_time_s=2.0)
+        for job in jobs:
+            test = job.planner
+            assert isinstance(test, DirectionTest)
+            r = results[job.target]
+            direction = test.abandon(prober.now())
+            decided[job.target] = replace(
+                r,
+                direction=direction,
+                break_=_return_break(r, test.config.size) if direction == "return" else r.break_,
+                probes_sent=r.probes_sent + test.probes_sent,
+            )
+    return decided
+
+
+def _return_break(r: PathResult, size: int) -> Break:
+    """The break when big packets arrive but the big answers die on the way back.
+
+    TTL-limited probes cannot see a return path that differs from the way
+    there: their errors are small. So the forward hop map says nothing here.
+    """
+    return Break(
+        kind=BreakKind.SILENT,
+        after=r.address,
+        before=None,
+        mtu=r.path_mtu,
+        reported_by=None,
+        explanation=(
+            f"{size}-byte packets reach {r.address} (one-way UDP probes arrive), but its "
+            f"answers larger than {r.path_mtu} bytes never come back: the limit is on the "
+            f"return path from {r.address}, which takes a different route; run "
+            f"`jumbopath trace` from {r.address} toward this host to locate it"
+        ),
+    )
 
 
 def _locate_config(result: PathResult, eg: Egress, *, label: bool) -> LocateConfig:

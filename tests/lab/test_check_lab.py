@@ -23,7 +23,19 @@ from typing import Any
 
 import pytest
 
-from jumbopath.lab import DropEcho, Host, Lab, Link, Loss, NoPTB, Router, Switch, Topology, chain
+from jumbopath.lab import (
+    DropEcho,
+    Host,
+    Lab,
+    Link,
+    Loss,
+    NoPTB,
+    Route,
+    Router,
+    Switch,
+    Topology,
+    chain,
+)
 
 CHECK = [sys.executable, "-m", "jumbopath", "check"]
 
@@ -149,15 +161,19 @@ def test_default_expectation_is_the_interface_mtu(lab: Lab) -> None:
 def test_forged_frag_needed_does_not_change_the_verdict(lab: Lab) -> None:
     """A third host sprays "fragmentation needed, MTU 576" at the prober during the check."""
     src, dst = lab.addr("src", 4), lab.addr("a", 4)
+    router = lab.addr("r1", 4, peer="sw0")
     forger = f"""
 import time, random
 from scapy.layers.inet import IP, ICMP
 from scapy.config import conf
 sock = conf.L3socket()
 end = time.time() + 3
-pkts = [IP(src="{lab.addr("r1", 4, peer="sw0")}", dst="{src}") / ICMP(type=3, code=4, nexthopmtu=576)
-        / IP(src="{src}", dst="{dst}", flags="DF", len=9000) / ICMP(type=8, id=random.randrange(65536),
-        seq=random.randrange(65536)) / (b"x" * 64) for _ in range(200)]
+def forged():
+    error = IP(src="{router}", dst="{src}") / ICMP(type=3, code=4, nexthopmtu=576)
+    quoted = IP(src="{src}", dst="{dst}", flags="DF", len=9000)
+    guess = ICMP(type=8, id=random.randrange(65536), seq=random.randrange(65536))
+    return error / quoted / guess / (b"x" * 64)
+pkts = [forged() for _ in range(200)]
 i = 0
 while time.time() < end and i < 20000:
     sock.send(pkts[i % len(pkts)])
@@ -249,3 +265,48 @@ def test_bad_target_in_namespace_gives_one_line() -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("jumbopath: error: cannot resolve")
+
+
+def asymmetric() -> Topology:
+    """Only the return path is limited::
+
+    src ─9000─ sw-src ─9000─ r1 ─9000─ sw-dst ─9000─ dst
+                  └─1500┆9000─ r2 ─9000─┘
+    dst answers src via r2, whose switch port on sw-src is left at 1500.
+    """
+    return Topology(
+        nodes=(
+            Host("src"),
+            Switch("sw-src"),
+            Router("r1"),
+            Router("r2"),
+            Switch("sw-dst"),
+            Host("dst"),
+        ),
+        links=(
+            Link("src", "sw-src"),
+            Link("sw-src", "r1"),
+            Link("r1", "sw-dst"),
+            Link("sw-dst", "dst"),
+            Link("sw-src", "r2", a_mtu=1500),
+            Link("r2", "sw-dst"),
+        ),
+        routes=(Route(node="dst", dest="src", via="r2"),),
+    )
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_direction_of_a_one_way_fault(family: int) -> None:
+    with Lab(asymmetric()) as lab:
+        _, there = run_check(lab, "src", "--expect", "9000", lab.addr("dst", family))
+        _, back = run_check(lab, "dst", "--expect", "9000", lab.addr("src", family))
+    r = only(there)
+    assert (r["status"], r["path_mtu"], r["direction"]) == ("below", 1500, "return")
+    assert r["break"]["after"] == r["address"] and "return path" in r["break"]["explanation"]
+    assert only(back)["direction"] == "forward"
+
+
+def test_direction_of_a_forward_fault(lab: Lab) -> None:
+    _, silent = run_check(lab, "src", "--expect", "9000", lab.addr("b", 4))
+    _, ptb = run_check(lab, "src", "--expect", "9000", lab.addr("c", 4))
+    assert only(silent)["direction"] == only(ptb)["direction"] == "forward"

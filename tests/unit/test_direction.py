@@ -1,0 +1,51 @@
+"""The one-way test's verdict from what its probes came to."""
+
+from __future__ import annotations
+
+import pytest
+
+from jumbopath.direction import CONTROL_SIZE, DirectionConfig, DirectionTest
+from jumbopath.model import Lost, Outcome, TooBig, Unreachable
+
+ARRIVED = Unreachable("port unreachable", "198.18.2.2")
+PROHIBITED = Unreachable("communication administratively prohibited", "198.18.1.1")
+
+
+def judge(config: DirectionConfig, small: Outcome | None, big: Outcome | None) -> str | None:
+    test = DirectionTest(config)
+    requests = test.poll(0.0)
+    assert all(r.kind == "udp" for r in requests)
+    for r in requests:
+        test.on_sent(r, 0.0)
+    for r in requests:
+        outcome = small if r.size == CONTROL_SIZE[config.family] else big
+        if outcome is not None:
+            test.on_outcome(r.key, outcome, 0.001)
+    test.poll(1.0)  # the rest time out
+    assert test.done
+    return test.abandon(1.0)
+
+
+@pytest.mark.parametrize(
+    ("small", "big", "loss", "verdict"),
+    [
+        (ARRIVED, ARRIVED, 0.0, "return"),  # big datagrams arrive: the answers die on the way back
+        (ARRIVED, None, 0.0, "forward"),  # small arrive, big vanish
+        (ARRIVED, TooBig(1500, "198.18.1.1", 0.1), 0.0, "forward"),
+        (None, None, 0.0, None),  # nothing answers UDP: cannot tell
+        (PROHIBITED, None, 0.0, None),  # a firewall answers, not the target
+        (ARRIVED, Lost(), 0.36, None),  # 36% loss: 3-5 silent probes are not proof
+    ],
+)
+def test_verdicts(
+    small: Outcome | None, big: Outcome | None, loss: float, verdict: str | None
+) -> None:
+    config = DirectionConfig(family=4, size=9000, loss=loss)
+    assert judge(config, small, big) == verdict
+
+
+def test_probe_budget_fits_one_icmp_burst() -> None:
+    for loss in (0.0, 0.2, 0.36, 0.9):
+        config = DirectionConfig.for_loss(6, 9000, loss)
+        assert config.big_probes + config.control_probes == 6
+        assert 3 <= config.big_probes <= 5
