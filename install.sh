@@ -69,7 +69,9 @@ case "$mode" in
     .venv/bin/python -m pytest -q -rs -p no:cacheprovider tests 2>&1 | tee "$log"
     status=${PIPESTATUS[0]}
     set -e
-    if [ "$status" -eq 0 ] && grep -Eq '^SKIPPED|[0-9]+ skipped' "$log"; then
+    # Every test must run. The one exception: a lab test that needs a kernel
+    # feature this kernel was built without (it says "kernel lacks ...").
+    if [ "$status" -eq 0 ] && grep -E '^SKIPPED' "$log" | grep -vq 'kernel lacks'; then
       echo "install.sh: some tests were skipped; every lab test must run (as root, with namespaces)" >&2
       status=1
     fi

@@ -350,7 +350,7 @@ def test_vlan_on_a_bridge_with_mismatched_mtus(lab: Namespaces) -> None:
     try:
         lab.ip(host, "link", "add", "link", "br0", "name", "br0.10", "type", "vlan", "id", "10")
     except KernelRefused as exc:
-        pytest.skip(f"this kernel has no 802.1Q VLAN support (8021q module): {exc}")
+        pytest.skip(f"kernel lacks 802.1Q VLAN support (8021q module): {exc}")
     lab.ip(host, "link", "set", "br0.10", "mtu", "9000", "up")
     code, document = nics(lab, host, "--lldpd-socket", str(lab.folder / "x"))
     by_name = {i["name"]: i for i in document["interfaces"]}
@@ -367,7 +367,7 @@ def test_bond_with_members_at_different_mtus(lab: Namespaces) -> None:
     try:
         lab.ip(host, "link", "add", "bond0", "type", "bond", "mode", "active-backup")
     except KernelRefused as exc:
-        pytest.skip(f"this kernel has no bonding support (bonding module): {exc}")
+        pytest.skip(f"kernel lacks bonding support (bonding module): {exc}")
     for port, peer in (("e1", "f1"), ("e2", "f2")):
         lab.cable(host, port, far, peer, 9000)
         lab.ip(host, "link", "set", port, "down")
@@ -376,7 +376,7 @@ def test_bond_with_members_at_different_mtus(lab: Namespaces) -> None:
     try:
         lab.ip(host, "link", "set", "e2", "mtu", "1500")
     except AssertionError as exc:
-        pytest.skip(f"this kernel keeps bond members at the bond's MTU: {exc}")
+        pytest.skip(f"kernel lacks per-member MTUs in a bond: {exc}")
     code, document = nics(lab, host, "--lldpd-socket", str(lab.folder / "x"))
     by_name = {i["name"]: i for i in document["interfaces"]}
     assert by_name["bond0"]["kind"] == "bond"
