@@ -60,9 +60,11 @@ def render_text(mesh: Mesh, console: Console) -> None:
                 console.print(Text(f"    ssh said: {err.detail}", style="dim"))
     for net in mesh.networks:
         console.print()
-        console.print(Text.assemble(
-            (net.name, "bold"), f": path MTU from row to column, expected {net.expected_mtu}"
-        ))
+        console.print(
+            Text.assemble(
+                (net.name, "bold"), f": path MTU from row to column, expected {net.expected_mtu}"
+            )
+        )
         console.print(matrix_table(net))
         host_errors = {h for h, e, _ in mesh.hosts if e is not None}
         for row in net.rows:
