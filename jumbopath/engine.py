@@ -284,6 +284,7 @@ def check(
                 )
             results.update(locate(prober, results, routes, trace_all=trace_all))
             results.update(directions(prober, results, routes))
+            results.update(local_side(results))
         finally:
             if own:
                 prober.close()
@@ -391,6 +392,41 @@ def directions(
                 probes_sent=r.probes_sent + test.probes_sent,
             )
     return decided
+
+
+def local_side(results: dict[Target, PathResult]) -> dict[Target, PathResult]:
+    """Add what the local side says to every verdict below expectation.
+
+    A local interface below the expected MTU, a VLAN or bridge larger than
+    what it rides on, or a switch port whose LLDP maximum frame size is too
+    small (from lldpd, when it runs) is named in the notes, and in the break
+    when the break is the local NIC.
+    """
+    import os
+
+    from jumbopath.nics import local_context
+
+    socket_path = os.environ.get("JUMBOPATH_LLDPD_SOCKET")
+    said: dict[tuple[str, int | None], list[str]] = {}
+    changed: dict[Target, PathResult] = {}
+    for target, r in results.items():
+        if r.status is not Status.BELOW or r.interface is None:
+            continue
+        key = (r.interface, r.expected_mtu)
+        if key not in said:
+            said[key] = local_context(r.interface, r.expected_mtu, lldpd_socket=socket_path)
+        sentences = said[key]
+        if not sentences:
+            continue
+        brk = r.break_
+        if brk is not None and brk.kind is BreakKind.LOCAL_NIC:
+            text = brk.explanation.rstrip(".")
+            changed[target] = replace(
+                r, break_=replace(brk, explanation="; ".join([text, *sentences]))
+            )
+        else:
+            changed[target] = replace(r, notes=(*r.notes, *sentences))
+    return changed
 
 
 def _return_break(r: PathResult, size: int) -> Break:

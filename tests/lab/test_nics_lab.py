@@ -385,3 +385,36 @@ def test_bond_with_members_at_different_mtus(lab: Namespaces) -> None:
     assert ("e2", "member-below-master") in [
         (p["interface"], p["code"]) for p in document["problems"]
     ]
+
+
+@needs_lldpd
+def test_check_names_the_switch_port_behind_a_failing_path(switched: Switched) -> None:
+    """check's verdict says which switch port, by LLDP, is too small for the expected MTU."""
+    lab, host, sw = switched.lab, switched.host, switched.switch
+    socket = lab.folder / "host.socket"
+    conf = lab.folder / "host.conf"
+    conf.write_text("configure system hostname host\n")
+    lab.spawn(host, LLDPD or "lldpd", "-d", "-r", "-I", "eth1,eth2", "-u", str(socket),
+              "-O", str(conf), log="lldpd-host.log")  # fmt: skip
+
+    def heard_swp2() -> bool:
+        text = json.dumps(lldpcli_json(lab, host, socket, "show", "neighbors", "details"))
+        return '"1518"' in text
+
+    wait_for("the host's lldpd to hear swp2", heard_swp2)
+    # The switch answers on swp2 itself, and that port is left at 1500.
+    lab.ip(sw, "link", "set", "swp2", "mtu", "1500")
+    lab.ip(sw, "addr", "add", "198.18.11.2/24", "dev", "swp2")
+    done = subprocess.run(
+        ["ip", "netns", "exec", host, "env", f"JUMBOPATH_LLDPD_SOCKET={socket}",
+         sys.executable, "-m", "jumbopath", "check", "--json", "--expect", "9000",
+         "198.18.11.2"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    (result,) = json.loads(done.stdout)["results"]
+    assert result["status"] == "below" and result["interface"] == "eth2"
+    assert (
+        "eth2 is cabled to switch sw2 port swp2, which advertises a maximum frame size "
+        "of 1518 (too small for MTU 9000 + 18)"
+    ) in result["notes"]
