@@ -211,6 +211,8 @@ def test_local_nic_at_1500() -> None:
     r = only(doc)
     assert (r["status"], r["path_mtu"], r["interface_mtu"], rc) == ("below", 1500, 1500, 1)
     assert "local-refused" in {e["outcome"] for e in r["evidence"]}
+    assert r["break"]["kind"] == "local-nic" and r["direction"] == "forward"
+    assert "eth0 MTU 1500 is below the expected 9000" in r["break"]["explanation"]
 
 
 def test_interface_down_exits_3() -> None:
