@@ -300,8 +300,21 @@ def build_mesh(networks: Sequence[Network], runs: Iterable[HostRun]) -> Mesh:
             rows.append(RowState(source, row_error))
             cells.extend(_cells_from_run(net, source, nrun, row_error))
         matrices.append(_analyse(net, tuple(cells), tuple(rows)))
-    hosts = tuple((r.host, r.error, r.elapsed_s) for r in runs)
+    hosts = tuple((r.host, _host_error(r), r.elapsed_s) for r in runs)
     return Mesh(tuple(matrices), hosts)
+
+
+def _host_error(run: HostRun) -> HostError | None:
+    """The session's error, or the one error every network of the host had (not installed, ...)."""
+    if run.error is not None:
+        return run.error
+    errors = [n.error for n in run.networks]
+    first = errors[0] if errors else None
+    if first is not None and all(
+        e is not None and (e.kind, e.message) == (first.kind, first.message) for e in errors
+    ):
+        return first
+    return None
 
 
 def _missing_kind() -> Any:
@@ -314,25 +327,45 @@ def _missing_kind() -> Any:
 # One-way verdicts
 
 
-def _paths_broken(own: Cell, mirror: Cell | None) -> set[str]:
-    """Which one-way paths of the pair are broken: 'fwd' (source→dest) and/or 'ret'."""
-    broken = set()
+def _paths(own: Cell, mirror: Cell | None) -> tuple[set[str], set[str]]:
+    """Which one-way paths of the pair are known broken, and which known good.
+
+    'fwd' is source → destination, 'ret' destination → source. check's
+    ``direction`` comes from one-way probes: "return" means its big probes
+    got there (the way there is good); "forward" says nothing about the way
+    back (nothing big can be made to come back when nothing big gets there).
+    """
+    broken: set[str] = set()
+    good: set[str] = set()
     if own.direction in ("forward", "both"):
         broken.add("fwd")
     if own.direction in ("return", "both"):
         broken.add("ret")
-    if mirror is not None and mirror.status in FAILING:
-        if mirror.direction in ("forward", "both"):
-            broken.add("ret")
-        if mirror.direction in ("return", "both"):
-            broken.add("fwd")
-    if own.status in FAILING and mirror is not None and mirror.status == "ok" and not broken:
-        # The other host's big echo requests (DF) reach us and its replies come back,
-        # so the way back to it carries big packets: ours die on the way there.
-        # (IPv4 echo replies are sent without DF, so a router on our return path
-        # would have fragmented them; the requests are the decisive packets.)
+    if own.direction == "return":
+        good.add("fwd")
+    if own.status == "ok":
+        good.add("fwd")
+    if mirror is not None:
+        if mirror.status in FAILING:
+            if mirror.direction in ("forward", "both"):
+                broken.add("ret")
+            if mirror.direction in ("return", "both"):
+                broken.add("fwd")
+            if mirror.direction == "return":
+                good.add("ret")
+        elif mirror.status == "ok":
+            # The other host's big echo requests (DF set) reach us: the way back carries
+            # big packets. (Its replies prove nothing: IPv4 echo replies carry no DF,
+            # so a router on that way would have fragmented them.)
+            good.add("ret")
+    if own.status in FAILING and not broken and "ret" in good:
         broken.add("fwd")
-    return broken
+    return broken, good - broken
+
+
+def _paths_broken(own: Cell, mirror: Cell | None) -> set[str]:
+    """Which one-way paths of the pair are broken: 'fwd' (source→dest) and/or 'ret'."""
+    return _paths(own, mirror)[0]
 
 
 def one_way(own: Cell, mirror: Cell | None) -> str:
@@ -353,16 +386,18 @@ def _name(addr: str | None, names: Mapping[str, str]) -> str:
     return f"{names[addr]} ({addr})" if addr in names else addr
 
 
-def _pair_sentence(c: Cell, way: str, expected: int, names: Mapping[str, str]) -> str:
+def _pair_sentence(c: Cell, mirror: Cell | None, expected: int, names: Mapping[str, str]) -> str:
+    way = one_way(c, mirror)
+    good = _paths(c, mirror)[1]
     if c.status == "unreachable":
         head = f"{c.source} → {c.destination}: unreachable even with small packets"
     else:
         head = f"{c.source} → {c.destination}: path MTU {c.path_mtu}, below {expected}"
     ways = {
-        "forward": f"big packets die on the way from {c.source} to {c.destination}; "
-        "the way back carries them",
-        "return": f"big packets die on the way back from {c.destination} to {c.source}; "
-        "the way there carries them",
+        "forward": f"big packets die on the way from {c.source} to {c.destination}"
+        + ("; the way back carries them" if "ret" in good else ""),
+        "return": f"big packets die on the way back from {c.destination} to {c.source}"
+        + ("; the way there carries them" if "fwd" in good else ""),
         "both": "big packets die in both directions",
         "unknown": "",
     }
@@ -427,7 +462,7 @@ def _analyse(net: Network, cells: tuple[Cell, ...], rows: tuple[RowState, ...]) 
                     c.path_mtu,
                     way,
                     c.break_,
-                    _pair_sentence(c, way, net.mtu, names),
+                    _pair_sentence(c, by_pair.get((c.destination, c.source)), net.mtu, names),
                 )
             )
     verdicts = infer(net, by_pair, names) if failing else ()
@@ -595,12 +630,23 @@ def _host_verdict(
             f"Suspect {h}'s switch access port on {net.name}, or the link between {h}'s "
             f"switch and the others{nic_ok}"
         )
+    both = all(
+        (h, o) in cells
+        and (o, h) in cells
+        and cells[(h, o)].status in MEASURED
+        and cells[(o, h)].status in MEASURED
+        for o in peers
+    )
+    subject = (
+        f"Every pair with {h} on {net.name} fails in both directions"
+        if both
+        else f"Every measured path to or from {h} on {net.name} fails"
+    )
     return Verdict(
         "host",
         (h,),
         (),
-        f"Every pair with {h} on {net.name} fails in both directions{carried}, while the "
-        f"other hosts reach each other at {net.mtu}. {what}.",
+        f"{subject}{carried}, while the other hosts reach each other at {net.mtu}. {what}.",
     )
 
 
@@ -674,7 +720,7 @@ def _pair_verdict(
     parts = []
     for c, m in ((ab, ba), (ba, ab)):
         if c is not None and c.status in FAILING:
-            parts.append(_pair_sentence(c, one_way(c, m), net.mtu, names))
+            parts.append(_pair_sentence(c, m, net.mtu, names))
     mixed = [c for c in (ab, ba) if c is not None and c.status == "ok"]
     if mixed:
         parts.append(

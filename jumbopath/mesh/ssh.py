@@ -127,9 +127,9 @@ def classify_ssh(stderr: str, host: MeshHost) -> HostError:
         "user": host.user or "the login user",
     }
     for pattern, kind, template in SSH_FAILURES:
-        m = pattern.search(stderr)
-        if m:
-            detail = _line_with(stderr, m.start()) or last_line(stderr)
+        matches = list(pattern.finditer(stderr))
+        if matches:
+            detail = _line_with(stderr, matches[-1].start()) or last_line(stderr)
             if (
                 kind is ErrorKind.HOST_KEY_UNKNOWN
                 and "host key is known" not in stderr

@@ -93,8 +93,6 @@ def render_text(mesh: Mesh, console: Console) -> None:
             console.print(Text("Failing pairs:", style="bold"))
             for f in net.failing:
                 console.print(Text(f"  {f.explanation}"))
-                if f.break_ is not None and f.break_.explanation:
-                    console.print(Text(f"      check: {f.break_.explanation}", style="dim"))
         for v in net.verdicts:
             console.print(Text.assemble(("Verdict", "bold red"), f" ({v.kind}): ", v.explanation))
     code = int(mesh.exit_code)

@@ -221,7 +221,7 @@ def test_unreachable_rows_say_why_and_the_rest_completes(
     assert r.returncode == 3, text  # no pair fails, but rows are missing
     errors = {h["name"]: (h["error"] or {}).get("kind") for h in doc["hosts"]}
     assert errors == {
-        "n1": None,
+        "n1": "not-installed",
         "n2": "connection-refused",
         "n3": None,
         "n4": "permission-denied",

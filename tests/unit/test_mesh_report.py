@@ -128,6 +128,8 @@ def test_report_with_parsed_check_and_a_failed_host(tmp_path: Path) -> None:
     doc = json.loads(res.output)
     row = next(r for r in doc["networks"][0]["rows"] if r["host"] == "n4")
     assert row["error"]["kind"] == "not-installed"
+    host = next(h for h in doc["hosts"] if h["name"] == "n4")
+    assert host["error"]["kind"] == "not-installed" and host["measured"] is False
     assert res.exit_code == ExitCode.CANNOT_MEASURE
 
 
