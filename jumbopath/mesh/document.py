@@ -170,6 +170,8 @@ class Change:
     """Short description of the new result."""
     regression: bool
     """True when the new result is worse (exit 1)."""
+    improvement: bool = False
+    """True when the new result is better."""
 
 
 _RANK = {"ok": 4, "below": 3, "unreachable": 2, "error": 1, "not-measured": 0}
@@ -224,6 +226,7 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
                 before=_describe(prev),
                 after=_describe(cell),
                 regression=prev is not None and _worse(prev, cell),
+                improvement=prev is not None and _worse(cell, prev),
             )
         )
     shown = {str(n.get("name")) for n in new.get("networks", [])}
@@ -243,6 +246,7 @@ def changes_document(changes: list[Change]) -> list[dict[str, Any]]:
             "before": c.before,
             "after": c.after,
             "regression": c.regression,
+            "improvement": c.improvement,
         }
         for c in changes
     ]

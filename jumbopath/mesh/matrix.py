@@ -591,7 +591,10 @@ def _evidence_tail(cells: Iterable[Cell], names: Mapping[str, str]) -> str:
     if kind == "ptb":
         return f"; on {count} failing path(s) {_name(where, names)} reports next-hop MTU {mtu}"
     if where is None:
-        return f"; on {count} failing path(s) big packets vanish before the first hop"
+        return (
+            f"; on {count} failing path(s) big packets vanish between the hosts with no "
+            "router in between (a layer-2 drop)"
+        )
     return f"; on {count} failing path(s) big packets vanish silently after {_name(where, names)}"
 
 

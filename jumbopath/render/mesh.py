@@ -10,16 +10,18 @@ from rich.table import Table
 from rich.text import Text
 
 from jumbopath.mesh.document import Change
-from jumbopath.mesh.matrix import Cell, Mesh, NetworkMatrix
+from jumbopath.mesh.matrix import Cell, Mesh, NetworkMatrix, one_way
+
+_ARROWS = {"forward": "→", "return": "←", "both": "↔"}
 
 
-def _cell_text(cell: Cell | None, expected: int) -> Text:
+def _cell_text(cell: Cell | None, expected: int, mirror: Cell | None = None) -> Text:
     if cell is None:
         return Text("—", style="dim")
     if cell.status == "ok":
         return Text(str(cell.path_mtu or expected), style="green")
     if cell.status == "below":
-        mark = {"forward": "→", "return": "←", "both": "↔"}.get(cell.direction or "", "")
+        mark = _ARROWS.get(one_way(cell, mirror), "")
         return Text(f"{cell.path_mtu}{mark}", style="bold red")
     if cell.status == "unreachable":
         return Text("unreach", style="bold red")
@@ -40,7 +42,9 @@ def matrix_table(net: NetworkMatrix) -> Table:
         if row is not None and row.error is not None:
             label = Text(f"{src} ✗", style="yellow")
         cells = [
-            _cell_text(net.cell(src, dst) if dst != src else None, net.expected_mtu)
+            _cell_text(
+                net.cell(src, dst) if dst != src else None, net.expected_mtu, net.cell(dst, src)
+            )
             for dst in net.hosts
         ]
         table.add_row(label, *cells)
@@ -66,6 +70,15 @@ def render_text(mesh: Mesh, console: Console) -> None:
             )
         )
         console.print(matrix_table(net))
+        ways = {f.one_way for f in net.failing} - {"unknown"}
+        if ways:
+            console.print(
+                Text(
+                    "→ big packets die on the way to the column's host, ← on the way back, "
+                    "↔ both ways",
+                    style="dim",
+                )
+            )
         host_errors = {h for h, e, _ in mesh.hosts if e is not None}
         for row in net.rows:
             if row.error is not None and row.host not in host_errors:
@@ -114,7 +127,7 @@ def render_changes(changes: Sequence[Change], since: str, console: Console) -> N
     console.print(Text(f"Changes since {since}:", style="bold"))
     for c in changes:
         style = "bold red" if c.regression else "green" if c.after.startswith("ok") else ""
-        word = "worse" if c.regression else "changed"
+        word = "worse" if c.regression else "better" if c.improvement else "changed"
         console.print(
             Text(
                 f"  {c.network}: {c.source} → {c.destination}: {c.before} → {c.after} ({word})",

@@ -205,6 +205,9 @@ def test_save_then_compare_shows_only_changes(tmp_path: Path) -> None:
     assert res.exit_code == ExitCode.OK
     changes = json.loads(res.output)["changes"]
     assert len(changes) == 6 and not any(c["regression"] for c in changes)
+    assert all(c["improvement"] for c in changes)
+    res = invoke(["report", "--compare", str(worse), *files(tmp_path / "a")])
+    assert "n1 → n4: below 1500 → ok 9000 (better)" in res.output
 
 
 def test_compare_rejects_other_files(tmp_path: Path) -> None:
