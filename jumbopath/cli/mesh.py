@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from jumbopath.cli import app
 from jumbopath.errors import UsageError
-from jumbopath.mesh import document
-from jumbopath.mesh.inventory import FORMATS, Inventory, load_inventory
-from jumbopath.mesh.matrix import Mesh, build_mesh
-from jumbopath.mesh.report import merge
-from jumbopath.mesh.runs import HostRun
-from jumbopath.mesh.ssh import SshOptions, fan_out
-from jumbopath.render.mesh import render_changes, render_mermaid, render_text
 from jumbopath.status import ExitCode
+
+if TYPE_CHECKING:
+    from jumbopath.mesh.matrix import Mesh
+    from jumbopath.mesh.runs import HostRun
+
+# The mesh modules (YAML, SSH, renderers) are imported by the commands that use
+# them: every other jumbopath command, and so every remote ``check`` a mesh
+# starts, skips that import time.
+FORMATS = ("auto", "jumbopath", "ansible-yaml", "ansible-ini")
 
 _OUTPUTS = ("text", "json", "mermaid")
 
@@ -33,6 +35,9 @@ def _output(fmt: str, as_json: bool) -> str:
 
 def _finish(mesh: Mesh, fmt: str, save: Path | None, compare: Path | None) -> None:
     """Render, save, compare; raise the exit status."""
+    from jumbopath.mesh import document
+    from jumbopath.render.mesh import render_changes, render_mermaid, render_text
+
     previous = document.load(compare) if compare is not None else None
     doc = document.to_document(mesh)
     changes = document.compare(previous, doc) if previous is not None else None
@@ -120,8 +125,12 @@ def mesh_command(
     ] = "auto",
 ) -> None:
     """Check every host pair of every network in an inventory, both directions, over SSH."""
+    from jumbopath.mesh.inventory import load_inventory
+    from jumbopath.mesh.matrix import build_mesh
+    from jumbopath.mesh.ssh import SshOptions, fan_out
+
     out = _output(fmt, as_json)
-    inv: Inventory = load_inventory(inventory, inventory_format).only(network or [])
+    inv = load_inventory(inventory, inventory_format).only(network or [])
     if compare is not None and not compare.is_file():
         raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
     options = SshOptions(
@@ -166,6 +175,10 @@ def report_command(
     ] = "auto",
 ) -> None:
     """Merge per-host 'check --json' results (from Ansible, cron, ...) into the mesh matrix."""
+    from jumbopath.mesh.inventory import load_inventory
+    from jumbopath.mesh.matrix import build_mesh
+    from jumbopath.mesh.report import merge
+
     out = _output(fmt, as_json)
     inv = load_inventory(inventory, inventory_format) if inventory is not None else None
     networks, runs = merge(files, inv)

@@ -364,3 +364,10 @@ def test_format_can_be_forced(tmp_path: Path) -> None:
     assert load_inventory(p, "ansible-yaml").networks[0].name == "storage"
     with pytest.raises(UsageError):
         load_inventory(p, "jumbopath")
+
+
+def test_cli_lists_the_same_formats() -> None:
+    from jumbopath.cli.mesh import FORMATS as CLI_FORMATS
+    from jumbopath.mesh.inventory import FORMATS
+
+    assert CLI_FORMATS == FORMATS

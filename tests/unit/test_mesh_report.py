@@ -261,3 +261,34 @@ def test_mesh_command_bad_inventory_is_usage_error(tmp_path: Path) -> None:
     assert "inv.yml:2" in str(res.exception)
     res = invoke(["mesh", "--format", "dot", str(p)])
     assert "--format 'dot'" in str(res.exception)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["mesh", "{bad}"], ExitCode.USAGE, "inv.yml:2: network 's': add 'mtu: 9000'"),
+        (["mesh", "{missing}"], ExitCode.USAGE, "no such inventory file"),
+        (["report", "{garbage}"], ExitCode.USAGE, "not valid JSON"),
+        (["report", "{good}"], ExitCode.CANNOT_MEASURE, ""),
+    ],
+)
+def test_exit_codes_through_the_real_command(
+    tmp_path: Path, args: list[str], code: int, words: str
+) -> None:
+    import subprocess
+    import sys
+
+    bad = tmp_path / "inv.yml"
+    bad.write_text("networks:\n  s:\n    hosts: {a: 198.18.1.1}\n")
+    garbage = tmp_path / "g.json"
+    garbage.write_text("{")
+    good = source_file(tmp_path, "n1")  # one host only: the others' rows are missing
+    paths = {"bad": bad, "missing": tmp_path / "nope.yml", "garbage": garbage, "good": good}
+    argv = [a.format(**paths) for a in args]
+    r = subprocess.run(
+        [sys.executable, "-m", "jumbopath", *argv], capture_output=True, text=True, timeout=60
+    )
+    assert r.returncode == code, r.stderr
+    if words:
+        assert r.stderr.count("\n") == 1 and r.stderr.startswith("jumbopath: error: ")
+        assert words in r.stderr
