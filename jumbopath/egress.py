@@ -53,7 +53,7 @@ def resolve(names: list[str], family: int | None) -> list[Target]:
                     f"{name} is an IPv{literal.version} address but -{family} was given: "
                     f"drop -{family} or give an IPv{family} address"
                 )
-            found = [(literal.version, str(literal))]
+            found: list[tuple[int, str]] = [(literal.version, str(literal))]
         else:
             found = _lookup(name, family)
         for fam, addr in found:

@@ -354,7 +354,8 @@ class RawProber:
         if not data:
             return None
         try:
-            msg = icmp6typescls.get(data[0], ICMPv6Unknown)(data)
+            cls = icmp6typescls.get(data[0], ICMPv6Unknown)
+            msg = (cls if isinstance(cls, type) else ICMPv6Unknown)(data)
         except Exception:  # noqa: BLE001 - malformed packets are not ours
             return None
         src = src.split("%")[0]
