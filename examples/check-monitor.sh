@@ -17,8 +17,8 @@ case "$status" in
 import json, sys
 doc = json.load(sys.stdin)
 bad = [r for r in doc["results"] if r["status"] != "ok"]
-print(f"CRITICAL - {len(bad)} path(s) below {doc[\"expected_mtu\"]}: " + "; ".join(
-    f"{r[\"target\"]} {r[\"status\"]} (path MTU {r[\"path_mtu\"]})" for r in bad))
+words = ["%s %s (path MTU %s)" % (r["target"], r["status"], r["path_mtu"]) for r in bad]
+print("CRITICAL - %d path(s) below %s: %s" % (len(bad), doc["expected_mtu"], "; ".join(words)))
 for r in bad:
     if r.get("break"):
         print("  " + r["break"]["explanation"])
