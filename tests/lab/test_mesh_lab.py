@@ -14,7 +14,8 @@ The controller ``ctl`` runs ``jumbopath mesh`` with ``--ssh-config``; each
 ``n*`` runs sshd on its management address. Networks: ``storage`` (9000,
 198.18.2.0/24) and ``mgmt`` (1500, 198.18.1.0/24).
 
-The asymmetric-routing test builds its own small lab (picture in its docstring).
+The three inventory formats describe the same lab. The asymmetric-routing test
+builds its own small lab (picture in its docstring).
 """
 
 from __future__ import annotations
@@ -110,6 +111,28 @@ def ini_inventory(lab: Lab, ssh: SshLab, path: Path) -> Path:
     return path
 
 
+def ansible_yaml_inventory(lab: Lab, ssh: SshLab, path: Path) -> Path:
+    """The same lab as an Ansible YAML inventory (two groups under one parent)."""
+    groups = {"left": LEFT, "right": RIGHT}
+    text = (
+        "all:\n  vars:\n    ansible_user: root\n"
+        f"    jumbopath_command: {json.dumps(REMOTE_COMMAND)}\n"
+        "  children:\n    cluster:\n      vars:\n        jumbopath_networks:\n"
+        "          storage: {mtu: 9000, var: storage_ip}\n"
+        "          mgmt: {mtu: 1500, var: ansible_host}\n"
+        "      children:\n"
+    )
+    for group, members in groups.items():
+        text += f"        {group}:\n          hosts:\n"
+        for n in members:
+            text += (
+                f"            {n}: {{ansible_host: {ssh.addr(n)}, "
+                f"storage_ip: {storage_addr(lab, n)}}}\n"
+            )
+    path.write_text(text)
+    return path
+
+
 def jumbopath(lab: Lab, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the real jumbopath command in the controller namespace."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -135,7 +158,7 @@ def cell(doc: dict[str, Any], network: str, src: str, dst: str) -> dict[str, Any
 # ---------------------------------------------------------------- tests
 
 
-def test_clean_mesh_both_inventory_formats(env: tuple[Lab, SshLab], tmp_path: Path) -> None:
+def test_clean_mesh_every_inventory_format(env: tuple[Lab, SshLab], tmp_path: Path) -> None:
     lab, ssh = env
     rc, doc = mesh_json(lab, ssh, own_inventory(lab, ssh, tmp_path / "inv.yml"))
     assert rc == 0, json.dumps(doc, indent=1)[:3000]
@@ -148,6 +171,10 @@ def test_clean_mesh_both_inventory_formats(env: tuple[Lab, SshLab], tmp_path: Pa
     rc2, doc2 = mesh_json(lab, ssh, ini, "--network", "storage")
     assert rc2 == 0
     assert [n["name"] for n in doc2["networks"]] == ["storage"]
+    rc3, doc3 = mesh_json(lab, ssh, ansible_yaml_inventory(lab, ssh, tmp_path / "ansible.yml"))
+    assert rc3 == 0
+    assert [n["name"] for n in doc3["networks"]] == ["storage", "mgmt"]
+    assert net(doc3, "storage")["hosts"] == NODES
     assert net(doc2, "storage")["cells"] == net(doc, "storage")["cells"] or all(
         c["status"] == "ok" and c["path_mtu"] == 9000 for c in net(doc2, "storage")["cells"]
     )
