@@ -222,6 +222,7 @@ class Locator:
     _next_batch: int = 0
     _sent: int = 0
     _swept: int = 0  # TTLs swept so far
+    _confirming: set[int] = field(default_factory=set)  # TTLs confirmed early
     _last_sent: float | None = None
     _started: float | None = None
     _rtt_s: dict[int, float] = field(default_factory=dict)  # TTL -> smallest round trip
@@ -452,14 +453,54 @@ class Locator:
             out += self._batch(ttl, 1, now, sweep=True)
         return out
 
+    def _settled(self) -> bool:
+        """The verdict cannot change any more although probes are still out: a
+        router reported "too big" (or the local NIC is the limit, or only the
+        map was asked for) and every hop up to the target has answered or timed out."""
+        if not (self._ptb or self._local or not self._probing):
+            return False
+        end = self._end_ttl()
+        if end is None:
+            return False
+        pending = {p.ttl for p in self._inflight() if p.control}
+        return not any(t <= end for t in pending)
+
+    def _early(self, now: float) -> list[ProbeRequest]:
+        """Confirm a likely silent hop while the sweep's big probes are still timing out.
+
+        The first hop past the farthest one big packets reached has answered its
+        control, and its big probe (sent just before) has not: it is the likely
+        break. Its confirmation probes go now rather than after the timeout; they
+        are counted only once resolved, so this changes the time taken, not the
+        verdict.
+        """
+        cfg = self.config
+        if not self._probing or self._local or self._ptb:
+            return []
+        fail = cfg.fail_size
+        reach = self._reach.get(fail or 0, 0)
+        ttl = reach + 1
+        hop = self._hops.get(ttl)
+        if hop is None or hop.address is None or ttl in self._confirming:
+            return []
+        if not any(p.ttl == ttl and p.size == fail for p in self._inflight()):
+            return []
+        bigs = self._needed() - self._misses.get(ttl, 0) - 1
+        if bigs <= 0:
+            return []
+        if hop.address != cfg.target and self.pacer.ready_at(hop.address, now) > now:
+            return []
+        self._confirming.add(ttl)
+        return self._batch(ttl, bigs, now)
+
     def _step(self, now: float) -> list[ProbeRequest]:
         cfg = self.config
         assert self._started is not None
         self._wake = None
         if not self._swept:
             return self._sweep(now)
-        if self._inflight():
-            return []
+        if self._inflight() and not self._settled():
+            return self._early(now)
         if self._end_ttl() is None and self._swept < cfg.max_hops and not self._local:
             return self._sweep(now)  # the target is farther: the next window
         out_of_budget = self._sent >= cfg.max_probes or now - self._started >= cfg.max_time_s

@@ -66,8 +66,8 @@ LINKS = (
 TOPOLOGY = Topology(nodes=NODES, links=LINKS)
 #: Where each router answers TTL-limited probes from src: its side toward src.
 UPLINK = {"r1": "sw0", "r2": "sw12", "r3": "sw23"}
-#: Bound on one whole trace process (the bench measures the real times).
-PROCESS_BOUND_S = 6.0
+#: Generous bound on one whole process, for loaded machines (bench/ measures real times).
+PROCESS_BOUND_S = 15.0
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +116,7 @@ def run(lab: Lab, command: str, *targets: str, family: int = 4, expect: int = 90
     doc = json.loads(done.stdout)
     doc["returncode"] = done.returncode
     doc["process_s"] = elapsed
+    print(f"{command} {' '.join(targets)}: {elapsed:.2f} s")
     assert elapsed < PROCESS_BOUND_S, elapsed
     return doc
 
