@@ -13,8 +13,10 @@ What jumbopath takes from an Ansible inventory:
   the host variable ``jumbopath_addresses: {NAME: ADDRESS}``;
 - ``jumbopath_command``: the remote command (default ``jumbopath``).
 
-Host ranges (``node[01:12]``, ``rack-[a:c]``) are expanded. Jinja is not
-evaluated, except a value that is exactly ``{{ other_var }}``.
+Host ranges (``node[01:12]``, ``rack-[a:c]``) are expanded. ``group_vars/``
+and ``host_vars/`` beside the inventory file are read as Ansible reads them
+(wholly vault-encrypted files are skipped; ``!vault`` values stay opaque).
+Jinja is not evaluated, except a value that is exactly ``{{ other_var }}``.
 """
 
 from __future__ import annotations
@@ -407,8 +409,70 @@ def _networks_spec(value: Any, source: str, host: str, line: int | None) -> Mapp
     return value
 
 
+class _VarsLoader(yaml.SafeLoader):
+    """YAML for group_vars/host_vars files: ``!vault`` values become an opaque marker."""
+
+
+_VarsLoader.add_constructor(
+    "!vault",
+    lambda loader, node: "<encrypted with ansible-vault>",  # type: ignore[arg-type,return-value,unused-ignore]
+)
+
+
+def _var_files(base: Path, name: str) -> list[Path]:
+    """Ansible's files for one group or host: NAME, NAME.yml/.yaml/.json, or every file in NAME/."""
+    found: list[Path] = []
+    for candidate in (base / name, *(base / f"{name}{ext}" for ext in (".yml", ".yaml", ".json"))):
+        if candidate.is_file():
+            found.append(candidate)
+        elif candidate.is_dir():
+            found += sorted(
+                p
+                for p in candidate.iterdir()
+                if p.is_file() and p.suffix in ("", ".yml", ".yaml", ".json")
+            )[:1000]
+    return found
+
+
+def _load_var_file(path: Path) -> Mapping[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read this variables file: {exc}") from exc
+    if text.lstrip().startswith("$ANSIBLE_VAULT;"):
+        return {}  # a wholly encrypted file: nothing jumbopath needs can be in it
+    try:
+        data = yaml.load(text, Loader=_VarsLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise UsageError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise UsageError(f"{path}: expected variables (a mapping), not {type(data).__name__}")
+    return data
+
+
+def load_var_dirs(tree: _Tree) -> None:
+    """Merge ``group_vars/`` and ``host_vars/`` next to the inventory, as Ansible does.
+
+    Variables from these files override the ones written in the inventory file.
+    """
+    base = Path(tree.source).parent
+    if not (base / "group_vars").is_dir() and not (base / "host_vars").is_dir():
+        return
+    for name, group in tree.groups.items():
+        for f in _var_files(base / "group_vars", name):
+            group.vars.update(_load_var_file(f))
+    for host in tree.host_vars:
+        for f in _var_files(base / "host_vars", host):
+            tree.host_vars[host].update(_load_var_file(f))
+
+
 def _resolve(tree: _Tree) -> Inventory:
     source = tree.source
+    load_var_dirs(tree)
     depth = _depths(tree)
     all_hosts: list[str] = []
     for g in tree.groups.values():

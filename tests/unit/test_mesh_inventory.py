@@ -371,3 +371,34 @@ def test_cli_lists_the_same_formats() -> None:
     from jumbopath.mesh.inventory import FORMATS
 
     assert CLI_FORMATS == FORMATS
+
+
+def test_group_vars_and_host_vars_next_to_the_inventory(tmp_path: Path) -> None:
+    (tmp_path / "group_vars" / "all").mkdir(parents=True)
+    (tmp_path / "group_vars" / "all" / "main.yml").write_text(
+        "jumbopath_networks:\n  storage: {mtu: 9000, var: storage_ip}\nansible_user: admin\n"
+    )
+    (tmp_path / "group_vars" / "all" / "vault.yml").write_text(
+        "$ANSIBLE_VAULT;1.1;AES256\n6162636465\n"
+    )
+    (tmp_path / "group_vars" / "db.yaml").write_text("ansible_user: postgres\n")
+    (tmp_path / "host_vars").mkdir()
+    (tmp_path / "host_vars" / "h1.yml").write_text(
+        "storage_ip: 198.18.1.1\nsecret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n"
+    )
+    (tmp_path / "host_vars" / "h2").write_text("storage_ip: 198.18.1.2\n")
+    inv = tmp_path / "hosts"
+    inv.write_text("[web]\nh1 storage_ip=198.18.9.9\n[db]\nh2\n")
+    parsed = load_inventory(inv)
+    assert parsed.networks[0].members == (("h1", "198.18.1.1"), ("h2", "198.18.1.2"))
+    assert parsed.host("h1").user == "admin"
+    assert parsed.host("h2").user == "postgres"
+
+
+def test_broken_group_vars_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "group_vars").mkdir()
+    (tmp_path / "group_vars" / "all.yml").write_text("a: [1\n")
+    inv = tmp_path / "hosts.ini"
+    inv.write_text("h1\n")
+    with pytest.raises(UsageError, match=r"group_vars/all.yml:2: not valid YAML"):
+        load_inventory(inv)
