@@ -60,6 +60,7 @@ class DirectionTest:
     _outcome: dict[int, str] = field(default_factory=dict)
     _started: bool = False
     _done: bool = False
+    _last: float = 0.0
     probes_sent: int = 0
 
     @property
@@ -81,6 +82,7 @@ class DirectionTest:
         for key, at in list(self._sent_at.items()):
             if key not in self._outcome and at + cfg.timeout_s <= now:
                 self._outcome[key] = "lost"
+                self._last = max(self._last, now)
         self._done = len(self._outcome) == len(self._sizes)
         return []
 
@@ -89,10 +91,16 @@ class DirectionTest:
         self._sent_at[request.key] = now
         self.probes_sent += 1
 
+    @property
+    def elapsed_s(self) -> float:
+        """From the first probe to the last answer or timeout seen."""
+        return round(self._last - min(self._sent_at.values()), 4) if self._sent_at else 0.0
+
     def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
         """A port unreachable means the datagram arrived; a too-big, that it did not."""
         if key in self._outcome:
             return
+        self._last = max(self._last, now)
         if isinstance(outcome, Unreachable) and "port unreachable" in outcome.reason:
             self._outcome[key] = "arrived"
         elif isinstance(outcome, TooBig):

@@ -25,6 +25,7 @@ from jumbopath.model import (
     PathResult,
     ProbeRequest,
     Report,
+    Stage,
     Status,
 )
 from jumbopath.probers.base import Prober, Target
@@ -201,6 +202,7 @@ def _result_for(
         loss=found.loss if found.reachable else 1.0,
         probes_sent=found.probes_sent,
         elapsed_s=found.elapsed_s,
+        stages=(Stage("search", found.probes_sent, found.elapsed_s),),
         evidence=found.evidence,
         cached_mtu=cached,
         ignored_icmp=ignored,
@@ -273,17 +275,22 @@ def check(
             prober = RawProber()
         try:
             drive(prober, jobs, max_time_s=config.max_time_s + 1.0, on_progress=on_progress)
+            timeouts: dict[Target, float] = {}
             for job in jobs:
                 planner = job.planner
                 assert isinstance(planner, MtuSearch)
+                timeouts[job.target] = planner.timeout_s()
                 found = planner.abandon(prober.now())
                 eg = routes[job.target]
                 expected = config.expect if config.expect is not None else eg.interface_mtu
                 results[job.target] = _result_for(
                     job.target, eg, expected, found, prober.ignored(job.target)
                 )
-            results.update(locate(prober, results, routes, trace_all=trace_all))
-            results.update(directions(prober, results, routes))
+            # Locate breaks and run the one-way tests in the same drive.
+            one_way, decided = plan_directions(results, routes, timeouts)
+            results.update(decided)
+            results.update(locate(prober, results, routes, trace_all=trace_all, alongside=one_way))
+            results.update(finish_directions(prober, results, one_way))
             results.update(local_side(results))
         finally:
             if own:
@@ -316,8 +323,11 @@ def locate(
     routes: dict[Target, Egress],
     *,
     trace_all: bool = False,
+    alongside: Sequence[Job] = (),
 ) -> dict[Target, PathResult]:
     """Locate the break of every target below expectation, all in one :func:`drive`.
+
+    ``alongside`` jobs (the one-way tests) are driven in the same loop.
 
     Passing targets of the same family are mapped too (small probes only),
     so targets behind the same last hop can be compared; with ``trace_all``
@@ -340,6 +350,8 @@ def locate(
         ]
         chosen += passing[:MAX_COMPARED]
     if not chosen:
+        if alongside:
+            drive(prober, alongside, max_time_s=LOCATE_MAX_TIME_S + 1.0)
         return {}
     pacer = HopPacer()
     # Probing the interface MTU at every hop labels the links before the
@@ -349,7 +361,7 @@ def locate(
     jobs = [
         Job(t, Locator(_locate_config(results[t], routes[t], label=label), pacer)) for t in chosen
     ]
-    drive(prober, jobs, max_time_s=LOCATE_MAX_TIME_S + 1.0)
+    drive(prober, [*jobs, *alongside], max_time_s=LOCATE_MAX_TIME_S + 1.0)
     located: dict[Target, PathResult] = {}
     for job in jobs:
         planner = job.planner
@@ -358,14 +370,16 @@ def locate(
     return located
 
 
-def directions(
-    prober: Prober, results: dict[Target, PathResult], routes: dict[Target, Egress]
-) -> dict[Target, PathResult]:
-    """Say which way big packets die, for every target below expectation.
+def plan_directions(
+    results: dict[Target, PathResult],
+    routes: dict[Target, Egress],
+    timeouts: dict[Target, float],
+) -> tuple[list[Job], dict[Target, PathResult]]:
+    """Which way big packets die, for every target below expectation.
 
     A router's "too big" or the local kernel's refusal already says
-    "forward"; a silent failure gets a one-way UDP test (see
-    :mod:`jumbopath.direction`). All targets at once, in one :func:`drive`.
+    "forward" (returned as decided results); a silent failure gets a one-way
+    UDP test (see :mod:`jumbopath.direction`), returned as jobs to drive.
     """
     decided: dict[Target, PathResult] = {}
     jobs: list[Job] = []
@@ -377,20 +391,30 @@ def directions(
             continue
         size = min(r.expected_mtu, routes[target].interface_mtu or r.expected_mtu)
         config = DirectionConfig.for_loss(target.family, size, r.loss)
+        # Wait as long as the search waited for an answer (it follows the RTT).
+        config = replace(config, timeout_s=timeouts.get(target, config.timeout_s))
         jobs.append(Job(target, DirectionTest(config)))
-    if jobs:
-        drive(prober, jobs, max_time_s=2.0)
-        for job in jobs:
-            test = job.planner
-            assert isinstance(test, DirectionTest)
-            r = results[job.target]
-            direction = test.abandon(prober.now())
-            decided[job.target] = replace(
-                r,
-                direction=direction,
-                break_=_return_break(r, test.config.size) if direction == "return" else r.break_,
-                probes_sent=r.probes_sent + test.probes_sent,
-            )
+    return jobs, decided
+
+
+def finish_directions(
+    prober: Prober, results: dict[Target, PathResult], jobs: Sequence[Job]
+) -> dict[Target, PathResult]:
+    """Fold the driven one-way tests into the results."""
+    decided: dict[Target, PathResult] = {}
+    for job in jobs:
+        test = job.planner
+        assert isinstance(test, DirectionTest)
+        r = results[job.target]
+        direction = test.abandon(prober.now())
+        decided[job.target] = replace(
+            r,
+            direction=direction,
+            break_=_return_break(r, test.config.size) if direction == "return" else r.break_,
+            probes_sent=r.probes_sent + test.probes_sent,
+            stages=(stages := (*r.stages, Stage("direction", test.probes_sent, test.elapsed_s))),
+            elapsed_s=_probing_time(stages),
+        )
     return decided
 
 
@@ -427,6 +451,13 @@ def local_side(results: dict[Target, PathResult]) -> dict[Target, PathResult]:
         else:
             changed[target] = replace(r, notes=(*r.notes, *sentences))
     return changed
+
+
+def _probing_time(stages: Sequence[Stage]) -> float:
+    """The search runs first; the later stages run side by side."""
+    first = sum(st.elapsed_s for st in stages if st.name == "search")
+    later = [st.elapsed_s for st in stages if st.name != "search"]
+    return round(first + max(later, default=0.0), 4)
 
 
 def _return_break(r: PathResult, size: int) -> Break:
@@ -481,6 +512,7 @@ def _with_location(result: PathResult, found: LocateResult) -> PathResult:
         break_=found.break_,
         probes_sent=result.probes_sent + found.probes_sent,
         elapsed_s=round(result.elapsed_s + found.elapsed_s, 4),
+        stages=(*result.stages, Stage("locate", found.probes_sent, found.elapsed_s)),
         evidence=result.evidence + found.evidence,
         notes=result.notes + found.notes,
     )

@@ -142,6 +142,18 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True)
+class Stage:
+    """Probes and time one stage of the work on a path took."""
+
+    name: str
+    """"search" (the path MTU), "locate" (the hop map and break) or "direction"."""
+    probes: int
+    """Probe packets sent in this stage."""
+    elapsed_s: float
+    """Probing time of this stage."""
+
+
+@dataclass(frozen=True, slots=True)
 class Hop:
     """One router (or the target) on the path, as seen by TTL-limited probes."""
 
@@ -213,6 +225,8 @@ class PathResult:
     """The hop map, when the path was traced."""
     break_: Break | None = None
     """Where big packets die, when located."""
+    stages: tuple[Stage, ...] = ()
+    """Probes and time per stage; ``probes_sent`` and ``elapsed_s`` are their sums."""
     direction: str | None = None
     """For a path below expectation: "forward" when big packets die on the way to
     the target, "return" when they arrive and the answers die on the way back;

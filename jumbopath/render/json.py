@@ -62,6 +62,9 @@ def result_dict(r: PathResult) -> dict[str, Any]:
         "loss": r.loss,
         "probes_sent": r.probes_sent,
         "elapsed_s": r.elapsed_s,
+        "stages": [
+            {"name": st.name, "probes": st.probes, "elapsed_s": st.elapsed_s} for st in r.stages
+        ],
         "evidence": [_evidence(e) for e in r.evidence],
         "cached_mtu": r.cached_mtu,
         "ignored_icmp": r.ignored_icmp,

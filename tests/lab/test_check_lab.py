@@ -111,8 +111,10 @@ def test_verdicts(lab: Lab, node: str, family: int, status: str, mtu: int, outco
     assert r["interface"] == lab.iface("src", "sw0") and r["interface_mtu"] == 9000
     assert outcome in {e["outcome"] for e in r["evidence"]}
     assert rc == (0 if status == "ok" else 1)
-    assert r["probes_sent"] <= 40, "a loss-free path needs at most 40 probes"
-    assert r["elapsed_s"] <= 0.5
+    stages = {st["name"]: st for st in r["stages"]}
+    assert stages["search"]["probes"] <= 40, "a loss-free path needs at most 40 probes"
+    assert stages["search"]["elapsed_s"] <= 0.5
+    assert r["probes_sent"] == sum(st["probes"] for st in r["stages"])
     if status != "ok":
         ping_agrees(lab, "src", lab.addr(node, family), family, mtu)
 
