@@ -500,7 +500,9 @@ def _locate_config(result: PathResult, eg: Egress, *, label: bool) -> LocateConf
 def _ptb_hint(result: PathResult) -> tuple[int, str] | None:
     """The "too big" that set the path MTU during the search, if any."""
     for e in result.evidence:
-        if e.outcome == "too-big" and e.mtu == result.path_mtu and e.reporter is not None:
+        if e.outcome != "too-big" or e.reporter is None:
+            continue
+        if e.mtu is not None and e.mtu == result.path_mtu:
             return (e.mtu, e.reporter)
     return None
 

@@ -196,6 +196,7 @@ class _Probe:
     charged: bool  # the pacer was charged at send time
     sent_at: float | None = None
     outcome: Outcome | None = None
+    missed: bool = False  # counted in _misses
 
 
 @dataclass(slots=True)
@@ -323,9 +324,18 @@ class Locator:
     def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
         """An outcome for probe ``key`` (a refusal may arrive before :meth:`on_sent`)."""
         p = self._probes.get(key)
-        if p is None or p.outcome is not None:
-            # Unknown, or already counted as lost: a late error is not
-            # believed (RFC 5927); a late answer only costs precision.
+        if p is None:
+            return
+        if p.outcome is not None:
+            # Already counted as lost. A late "time exceeded" or echo reply to a
+            # big probe (the prober matched it to our probe) still proves that
+            # big packets reach that hop; any other late error is not believed.
+            if isinstance(p.outcome, Lost) and isinstance(outcome, (TimeExceeded, Reply)):
+                if not p.control:
+                    self._reach[p.size] = max(self._reach.get(p.size, 0), p.ttl)
+                if p.missed:
+                    p.missed = False
+                    self._misses[p.ttl] -= 1
             return
         self._resolve(key, outcome, now)
 
@@ -398,6 +408,7 @@ class Locator:
         for p in probes:
             if p.size == self.config.fail_size and isinstance(p.outcome, Lost):
                 self._misses[p.ttl] = self._misses.get(p.ttl, 0) + 1
+                p.missed = True
 
     def _note_once(self, note: str) -> None:
         if note not in self._notes:

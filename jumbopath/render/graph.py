@@ -26,7 +26,7 @@ def broken_links(r: PathResult) -> set[int]:
         return {0}
     index = {h.address: i for i, h in enumerate(hops) if h.address is not None}
     if b.kind is BreakKind.PTB:
-        at = index.get(b.after)
+        at = index.get(b.after) if b.after is not None else None
         return {at + 1} if at is not None and at + 1 < len(hops) else set()
     start = index.get(b.after, -1) + 1 if b.after is not None else 0
     if b.after is not None and b.after not in index:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from rich.console import Console
 
 from jumbopath.model import Break, BreakKind, Hop, PathResult, Report, Status
@@ -105,3 +108,52 @@ def test_terminal_chain_marks_the_break() -> None:
     out = console.export_text()
     assert f"{R2} ═╳ 1500 ╳═ {B}" in out
     assert "eth0 ─9000─ " + R1 in out
+
+
+# --------------------------------------------------------------------------
+# The trace command renders the same report in every format (engine stubbed).
+
+
+@pytest.fixture
+def stub_trace(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    import jumbopath.cli.trace as cli_trace
+
+    seen: list[object] = []
+
+    def fake(config: object) -> Report:
+        seen.append(config)
+        return REPORT
+
+    monkeypatch.setattr(cli_trace, "trace", fake)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        (["--json"], "{"),
+        (["--format", "json"], "{"),
+        (["--format", "mermaid"], "flowchart LR"),
+        (["--format", "dot"], "digraph jumbopath {"),
+        ([], ""),
+    ],
+)
+def test_trace_command_formats_and_exit_code(
+    stub_trace: list[object], args: list[str], start: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from jumbopath.cli import _register, app
+
+    _register()
+    done = CliRunner().invoke(app, ["trace", "-4", "--expect", "9000", *args, A])
+    assert done.exit_code == 1, done.output  # one path below expectation
+    assert done.output.startswith(start)
+    if not args:
+        assert f"{R2} ═╳ 1500 ╳═ {B}" in done.output
+    (config,) = stub_trace
+    assert config.targets == (A,) and config.expect == 9000 and config.family == 4  # type: ignore[attr-defined]
+    if start == "{":
+        doc = json.loads(done.output)
+        assert doc["results"][1]["break"]["kind"] == "silent"
+        assert doc["results"][1]["hops"][2]["largest_passing"] == 1500

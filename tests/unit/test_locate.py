@@ -14,7 +14,7 @@ import pytest
 
 from jumbopath.engine import Job, drive
 from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
-from jumbopath.model import BreakKind, TooBig
+from jumbopath.model import BreakKind, Reply, TimeExceeded, TooBig
 from jumbopath.probers.base import Target
 from jumbopath.probers.simulated import SimPath, SimRouter, SimSegment, SimulatedProber, _Bucket
 from jumbopath.search import MtuSearch, SearchConfig
@@ -370,3 +370,19 @@ def test_evidence_carries_ttl() -> None:
     rows = [e for e in t.result.evidence if e.outcome == "too-big"]
     assert rows and all(e.ttl is not None and e.reporter == R[1] for e in rows)
     assert any(e.outcome == "time-exceeded" for e in t.result.evidence)
+
+
+def test_late_time_exceeded_for_a_big_probe_still_proves_reach() -> None:
+    locator = Locator(LocateConfig(4, DST, 9000, fail_size=1501, pass_size=1500))
+    requests = locator.poll(0.0)
+    for r in requests:
+        locator.on_sent(r, 0.0)
+    for r in requests:  # every hop answers its control; hop 2 is the target
+        if r.size != 1501:
+            answer = TimeExceeded(R[1], 0.1) if r.ttl == 1 else Reply(0.1)
+            locator.on_outcome(r.key, answer, 0.001)
+    big = next(r for r in requests if r.size == 1501 and r.ttl == 2)
+    locator.poll(2.0)  # the big probes time out: a miss at the target
+    assert locator._misses.get(2) == 1
+    locator.on_outcome(big.key, Reply(2000.0), 2.1)  # ... but its answer was only late
+    assert locator._misses.get(2) == 0 and locator._reach[1501] == 2
