@@ -311,8 +311,10 @@ def trace(
 # --------------------------------------------------------------------------
 # locate: where big packets die, for many targets at once
 
-#: Bound on the localization time of one run, seconds.
+#: Bound on the localization time of one run, seconds, plus one per extra failing
+#: target (they share routers' ICMP budgets, about one answer per second), capped.
 LOCATE_MAX_TIME_S = 3.0
+LOCATE_MAX_TIME_CAP_S = 8.0
 #: Passing targets mapped alongside failing ones so they can be compared (triangulate).
 MAX_COMPARED = 32
 
@@ -358,10 +360,12 @@ def locate(
     # break; with many paths through the same routers it would spend their
     # ICMP budget, so only when one break is located.
     label = len(failing) == 1
+    budget = min(LOCATE_MAX_TIME_S + max(0, len(failing) - 1), LOCATE_MAX_TIME_CAP_S)
     jobs = [
-        Job(t, Locator(_locate_config(results[t], routes[t], label=label), pacer)) for t in chosen
+        Job(t, Locator(_locate_config(results[t], routes[t], label=label, budget=budget), pacer))
+        for t in chosen
     ]
-    drive(prober, [*jobs, *alongside], max_time_s=LOCATE_MAX_TIME_S + 1.0)
+    drive(prober, [*jobs, *alongside], max_time_s=budget + 1.0)
     located: dict[Target, PathResult] = {}
     for job in jobs:
         planner = job.planner
@@ -481,7 +485,9 @@ def _return_break(r: PathResult, size: int) -> Break:
     )
 
 
-def _locate_config(result: PathResult, eg: Egress, *, label: bool) -> LocateConfig:
+def _locate_config(
+    result: PathResult, eg: Egress, *, label: bool, budget: float = LOCATE_MAX_TIME_S
+) -> LocateConfig:
     below = result.status is Status.BELOW and result.path_mtu is not None
     assert result.address is not None
     return LocateConfig(
@@ -493,7 +499,7 @@ def _locate_config(result: PathResult, eg: Egress, *, label: bool) -> LocateConf
         interface=eg.interface,
         ptb_hint=_ptb_hint(result),
         map_size=eg.interface_mtu if label else None,
-        max_time_s=LOCATE_MAX_TIME_S,
+        max_time_s=budget,
     )
 
 

@@ -69,14 +69,17 @@ from jumbopath.search import CONTROL_SIZE
 
 @dataclass
 class HopPacer:
-    """A model of each router's ICMP error token bucket, keyed by the address it answers from.
+    """A model of each router's ICMP error token bucket, shared by the localizers of one run.
 
     Linux allows a burst of ``burst`` errors toward one destination, then
     refills one token every ``1 / rate_per_s`` seconds (``icmp_ratelimit``,
     1000 ms by default; IPv6 refills faster on wide prefixes, so this is the
-    cautious side). The model starts full, is charged for every answer the
-    router sends (or is expected to send), and is emptied when a router that
-    answered before goes quiet.
+    cautious side). Buckets are keyed by *slot*: the family and TTL a router
+    sits at, as seen from this host (paths toward many targets share their
+    first routers at the same TTLs, and a slot has a key before its router has
+    answered). A slot is charged for every probe sent to it, refunded when the
+    answer shows no router spent a token (the target answered, or a big probe
+    never got there), and emptied when a control probe to it goes unanswered.
     """
 
     burst: float = 6.0
@@ -85,22 +88,26 @@ class HopPacer:
     """Tokens regained per second."""
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def tokens(self, address: str, now: float) -> float:
-        """Tokens ``address`` is believed to have at ``now``."""
-        tokens, stamp = self._buckets.get(address, (self.burst, now))
+    def tokens(self, slot: str, now: float) -> float:
+        """Tokens the router at ``slot`` is believed to have at ``now``."""
+        tokens, stamp = self._buckets.get(slot, (self.burst, now))
         return min(self.burst, tokens + max(0.0, now - stamp) * self.rate_per_s)
 
-    def charge(self, address: str, now: float, count: float = 1.0) -> None:
-        """``address`` spent (or is about to spend) ``count`` tokens."""
-        self._buckets[address] = (self.tokens(address, now) - count, now)
+    def charge(self, slot: str, now: float, count: float = 1.0) -> None:
+        """The router at ``slot`` spent (or is about to spend) ``count`` tokens."""
+        self._buckets[slot] = (self.tokens(slot, now) - count, now)
 
-    def drain(self, address: str, now: float) -> None:
-        """``address`` went quiet: assume its bucket is empty."""
-        self._buckets[address] = (min(0.0, self.tokens(address, now)), now)
+    def refund(self, slot: str, now: float, count: float = 1.0) -> None:
+        """A probe charged to ``slot`` turned out not to cost its router a token."""
+        self._buckets[slot] = (min(self.burst, self.tokens(slot, now) + count), now)
 
-    def ready_at(self, address: str, now: float, need: float = 1.0) -> float:
-        """Earliest time ``address`` has ``need`` tokens."""
-        have = self.tokens(address, now)
+    def drain(self, slot: str, now: float) -> None:
+        """The router at ``slot`` went quiet: its bucket is empty now."""
+        self._buckets[slot] = (0.0, now)
+
+    def ready_at(self, slot: str, now: float, need: float = 1.0) -> float:
+        """Earliest time the router at ``slot`` has ``need`` tokens."""
+        have = self.tokens(slot, now)
         if have >= need:
             return now
         return now + (need - have) / self.rate_per_s
@@ -193,7 +200,6 @@ class _Probe:
     size: int
     control: bool
     batch: int
-    charged: bool  # the pacer was charged at send time
     sent_at: float | None = None
     outcome: Outcome | None = None
     missed: bool = False  # counted in _misses
@@ -224,6 +230,7 @@ class Locator:
     _sent: int = 0
     _swept: int = 0  # TTLs swept so far
     _confirming: set[int] = field(default_factory=set)  # TTLs confirmed early
+    _deferred: list[int] = field(default_factory=list)  # sweep TTLs waiting for tokens
     _last_sent: float | None = None
     _started: float | None = None
     _rtt_s: dict[int, float] = field(default_factory=dict)  # TTL -> smallest round trip
@@ -361,16 +368,17 @@ class Locator:
             address = self.config.target
         if address is not None:
             self._reach[p.size] = max(self._reach.get(p.size, 0), p.ttl)
-            if not p.charged and address != self.config.target:
-                self.pacer.charge(address, now)
             if not p.control and self._hop(p.ttl).address is None:
                 self._hop(p.ttl).address = address
         if isinstance(outcome, TooBig):
             self._ptb.append((p.ttl, outcome.mtu, outcome.reporter))
-            if not p.charged:
-                self.pacer.charge(outcome.reporter, now)
         if isinstance(outcome, LocalRefused):
             self._refused = outcome.mtu or 0
+        # No token spent at this slot: the target answered, the big probe died
+        # before it, an earlier router answered, or it never left.
+        spent = isinstance(outcome, TimeExceeded) or (p.control and isinstance(outcome, Lost))
+        if not spent and not isinstance(outcome, Unreachable):
+            self.pacer.refund(self._slot(p.ttl), now)
         if p.control:
             hop = self._hop(p.ttl)
             hop.attempts += 1
@@ -390,9 +398,10 @@ class Locator:
                 hop.unreachable = outcome.reason
                 if hop.address is None and outcome.reporter != "local":
                     hop.address = outcome.reporter
-            elif hop.address is not None and hop.address != self.config.target:
-                # A hop that answered before is quiet now: rate-limited (or loss).
-                self.pacer.drain(hop.address, now)
+            elif hop.address != self.config.target:
+                # A router that does not answer now: rate-limited (or loss, or
+                # one that never answers). Either way, give it time to refill.
+                self.pacer.drain(self._slot(p.ttl), now)
         self._close_batch(p.batch)
 
     def _close_batch(self, batch: int) -> None:
@@ -416,12 +425,13 @@ class Locator:
 
     # -------------------------------------------------------------- planning
 
-    def _request(
-        self, ttl: int, size: int, batch: int, *, control: bool = False, charged: bool = False
-    ) -> ProbeRequest:
+    def _slot(self, ttl: int) -> str:
+        return f"v{self.config.family}/ttl{ttl}"
+
+    def _request(self, ttl: int, size: int, batch: int, *, control: bool = False) -> ProbeRequest:
         key = self._next_key
         self._next_key += 1
-        self._probes[key] = _Probe(ttl, size, control, batch, charged)
+        self._probes[key] = _Probe(ttl, size, control, batch)
         self._batches.setdefault(batch, []).append(key)
         return ProbeRequest(key=key, size=size, ttl=ttl)
 
@@ -429,11 +439,6 @@ class Locator:
         """``bigs`` failing-size probes at ``ttl``, then the control that vouches for them."""
         batch = self._next_batch
         self._next_batch += 1
-        address = self._hops.get(ttl, _HopState()).address
-        charged = address is not None and address != self.config.target
-        if charged:
-            assert address is not None
-            self.pacer.charge(address, now)
         out = []
         fail, extra = self.config.fail_size, self.config.map_size
         if self._probing and not self._local:
@@ -441,12 +446,19 @@ class Locator:
             if sweep and extra is not None and fail < extra <= self.config.max_size:
                 out.append(self._request(ttl, extra, batch))
             out += [self._request(ttl, fail, batch) for _ in range(bigs)]
-        out.append(
-            self._request(
-                ttl, CONTROL_SIZE[self.config.family], batch, control=True, charged=charged
-            )
-        )
+        out.append(self._request(ttl, CONTROL_SIZE[self.config.family], batch, control=True))
+        self.pacer.charge(self._slot(ttl), now, len(out))
         return out
+
+    def _ready(self, ttl: int, now: float, need: float) -> bool:
+        """Whether the router at ``ttl`` can afford ``need`` answers now (else wake then)."""
+        if self._hops.get(ttl, _HopState()).address == self.config.target:
+            return True  # echo replies are not rate-limited
+        ready = self.pacer.ready_at(self._slot(ttl), now, need)
+        if ready <= now:
+            return True
+        self._wake = ready if self._wake is None else min(self._wake, ready)
+        return False
 
     def _needed(self) -> int:
         """Silent paired big probes that make loss an unlikely explanation."""
@@ -459,9 +471,24 @@ class Locator:
     def _sweep(self, now: float) -> list[ProbeRequest]:
         first = self._swept + 1
         self._swept = min(self._swept + self.config.sweep_hops, self.config.max_hops)
+        self._deferred += range(first, self._swept + 1)
+        return self._sweep_ready(now)
+
+    def _sweep_ready(self, now: float) -> list[ProbeRequest]:
+        """The sweep's batches whose router can afford them; the rest wait for tokens."""
+        end = self._end_ttl()
         out: list[ProbeRequest] = []
-        for ttl in range(first, self._swept + 1):
-            out += self._batch(ttl, 1, now, sweep=True)
+        waiting = []
+        for ttl in self._deferred:
+            if end is not None and ttl > end:
+                continue  # beyond the target: not needed any more
+            # One token is enough: the big probe goes first, so whichever of the
+            # pair gets it, the answer says something.
+            if self._ready(ttl, now, 1):
+                out += self._batch(ttl, 1, now, sweep=True)
+            else:
+                waiting.append(ttl)
+        self._deferred = waiting
         return out
 
     def _settled(self) -> bool:
@@ -499,7 +526,7 @@ class Locator:
         bigs = self._needed() - self._misses.get(ttl, 0) - 1
         if bigs <= 0:
             return []
-        if hop.address != cfg.target and self.pacer.ready_at(hop.address, now) > now:
+        if not self._ready(ttl, now, 1):
             return []
         self._confirming.add(ttl)
         return self._batch(ttl, bigs, now)
@@ -510,14 +537,15 @@ class Locator:
         self._wake = None
         if not self._swept:
             return self._sweep(now)
-        if self._inflight() and not self._settled():
-            return self._early(now)
-        if self._end_ttl() is None and self._swept < cfg.max_hops and not self._local:
-            return self._sweep(now)  # the target is farther: the next window
         out_of_budget = self._sent >= cfg.max_probes or now - self._started >= cfg.max_time_s
         if out_of_budget:
             self._finish(now, self._best_guess(), conclusive=False)
             return []
+        out = self._sweep_ready(now) if self._deferred else []
+        if self._deferred or (self._inflight() and not self._settled()):
+            return out + self._early(now)
+        if self._end_ttl() is None and self._swept < cfg.max_hops and not self._local:
+            return self._sweep(now)  # the target is farther: the next window
         if self._local:
             self._finish(now, self._local_break(), conclusive=True)
             return []
@@ -530,8 +558,11 @@ class Locator:
                 for t in range(1, top)
                 if self._hop(t).attempts < cfg.silent_after and self._hop(t).address is None
             ]
+            due = [t for t in quiet if self._ready(t, now, 1)]
+            if due:
+                return [r for t in due for r in self._batch(t, 0, now)]
             if quiet:
-                return [r for t in quiet for r in self._batch(t, 0, now)]
+                return []  # woken when their routers have a token again
             self._finish(now, self._none_break(), conclusive=True)
             return []
         if self._ptb:
@@ -548,31 +579,40 @@ class Locator:
             self._finish(now, self._none_break(), conclusive=False)
             return []
         need = self._needed()
+        # Between the farthest hop reached and the next hop that answers (Y),
+        # hops not heard yet are asked again, the farthest first: if big
+        # packets reach it, the ones before it need no asking (and their
+        # routers keep their ICMP budget for the other localizers).
+        unsure = []
+        y = None
         for ttl in range(reach + 1, (top or cfg.max_hops) + 1):
             hop = self._hop(ttl)
             if hop.address is not None:
-                if self._misses.get(ttl, 0) >= need:
-                    self._finish(now, self._silent_break(reach, ttl), conclusive=True)
-                    return []
-                address = hop.address
-                if address is not None and address != cfg.target:
-                    ready = self.pacer.ready_at(address, now)
-                    if ready > now:
-                        self._wake = ready
-                        return []
-                bigs = need - self._misses.get(ttl, 0)
-                return self._batch(ttl, bigs, now)
-            if hop.attempts >= cfg.silent_after:
-                continue  # never answers: bracket around it
-            sent = hop.last_sent if hop.last_sent is not None else now
-            ready = sent + cfg.retry_gap_s
-            if ready > now:
-                self._wake = ready
-                return []
-            return self._batch(ttl, 1, now)
-        # Nothing beyond the last hop reached answers within max_hops.
-        self._finish(now, self._silent_break(reach, None), conclusive=True)
-        return []
+                y = ttl
+                break
+            if hop.attempts < cfg.silent_after:
+                unsure.append(ttl)
+        asks: list[ProbeRequest] = []
+        if unsure:
+            ttl = unsure[-1]
+            hop = self._hop(ttl)
+            again = (hop.last_sent if hop.last_sent is not None else now) + cfg.retry_gap_s
+            if again > now:
+                self._wake = again if self._wake is None else min(self._wake, again)
+            elif self._ready(ttl, now, 1):
+                asks += self._batch(ttl, 1, now)
+        if y is None:
+            if not unsure:  # nothing past the last hop reached answers within max_hops
+                self._finish(now, self._silent_break(reach, None), conclusive=True)
+            return asks
+        missing = need - self._misses.get(y, 0)
+        if missing <= 0 and not unsure:
+            self._finish(now, self._silent_break(reach, y), conclusive=True)
+            return []
+        free = self._hop(y).address == cfg.target  # echo replies cost no router a token
+        if missing > 0 and (free or not unsure) and self._ready(y, now, 1):
+            asks += self._batch(y, missing, now)
+        return asks
 
     # -------------------------------------------------------------- verdicts
 

@@ -3,7 +3,9 @@
 Pure: it reads traced :class:`~jumbopath.model.PathResult` objects and
 returns :class:`~jumbopath.model.Finding` objects. Targets are grouped by
 family and by their last hop (the router in front of them, or this host's
-own segment when there is none). Within a group of two or more:
+own segment when there is none; when a path's last router stayed quiet,
+rate-limited, it is taken from a path of the same length that agrees on
+every hop both know). Within a group of two or more:
 
 * some carry the expected MTU and others do not: the shared router and
   segment demonstrably carry it, so the fault is specific to the failing
@@ -61,13 +63,34 @@ def _place(b: Break) -> tuple[object, ...]:
     return (b.kind, b.after, b.reported_by)
 
 
+def _borrowed_last_hop(r: PathResult, others: Sequence[PathResult]) -> str | None:
+    """The last hop of a path whose last router stayed quiet (rate-limited), taken
+    from another path of the same family and length that agrees on every hop both
+    know, when exactly one such last hop exists."""
+    hops = r.hops
+    if not hops or len(hops) < 2 or hops[-1].address != r.address:
+        return None
+    found = set()
+    for o in others:
+        if o is r or o.family != r.family or not o.hops or len(o.hops) != len(hops):
+            continue
+        known = last_hop(o)
+        if not known:
+            continue
+        pairs = zip(hops[:-1], o.hops[:-1], strict=True)
+        if all(a.address is None or b.address is None or a.address == b.address for a, b in pairs):
+            found.add(known)
+    return found.pop() if len(found) == 1 else None
+
+
 def triangulate(results: Sequence[PathResult]) -> tuple[Finding, ...]:
     """Findings for every group of two or more targets behind the same last hop."""
     groups: dict[tuple[int, str], list[PathResult]] = {}
-    for r in results:
-        if r.status not in (Status.OK, Status.BELOW):
-            continue
+    measured = [r for r in results if r.status in (Status.OK, Status.BELOW)]
+    for r in measured:
         hop = last_hop(r)
+        if hop is None:
+            hop = _borrowed_last_hop(r, measured)
         if hop is None:
             continue
         groups.setdefault((r.family, hop), []).append(r)

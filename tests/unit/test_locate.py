@@ -386,3 +386,28 @@ def test_late_time_exceeded_for_a_big_probe_still_proves_reach() -> None:
     assert locator._misses.get(2) == 1
     locator.on_outcome(big.key, Reply(2000.0), 2.1)  # ... but its answer was only late
     assert locator._misses.get(2) == 0 and locator._reach[1501] == 2
+
+
+@pytest.mark.parametrize("tokens", [6.0, 3.0, 0.0])
+def test_three_targets_behind_routers_with_little_icmp_budget(tokens: float) -> None:
+    """Three failing targets behind the same three routers, located at once, after
+    something else has spent part (or all) of the routers' ICMP budget: the shared
+    pacer spreads the probes so every target still gets the right break."""
+    targets = ["198.18.9.1", "198.18.9.2", "198.18.9.3"]
+    black_hole = path(seg(), seg(), seg(), seg(egress=1500), routers={3: {"ptb": False}})
+    prober = SimulatedProber({t: black_hole for t in targets})
+    prober._buckets.update({R[i]: _Bucket(tokens, 0.0) for i in (1, 2, 3)})
+    pacer = HopPacer()
+    jobs = [
+        Job(Target(t, t, 4), Locator(LocateConfig(4, t, 9000, 1501, 1500, max_time_s=5.0), pacer))
+        for t in targets
+    ]
+    elapsed = drive(prober, jobs, max_time_s=10)
+    for job, t in zip(jobs, targets, strict=True):
+        planner = job.planner
+        assert isinstance(planner, Locator)
+        result = planner.abandon(prober.now())
+        b = result.break_
+        assert b is not None and (b.kind, b.after, b.before) == (BreakKind.SILENT, R[3], t)
+        assert result.conclusive
+    assert elapsed < 5.5

@@ -82,6 +82,24 @@ CASES = [
         [result(A, Status.OK, via=(R1, None)), result(B, Status.BELOW, via=(R1, None))],
         [],
     ),
+    (
+        "a quiet last hop is taken from a path that agrees on every known hop",
+        [
+            result(A, Status.OK),
+            result(B, Status.BELOW, break_=silent(R2, B)),
+            result(C, Status.OK, via=(R1, None)),
+        ],
+        [("host", R2, (B,), (A, C))],
+    ),
+    (
+        "... but not from a path that disagrees",
+        [
+            result(A, Status.OK),
+            result(B, Status.BELOW, break_=silent(R2, B)),
+            result(C, Status.OK, via=("198.18.7.7", None)),
+        ],
+        [("host", R2, (B,), (A,))],
+    ),
 ]
 
 
