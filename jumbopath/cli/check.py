@@ -46,7 +46,7 @@ def progress_for(total_label: str, enabled: bool) -> Progress | None:
     )
 
 
-def emit(report: Report, fmt: Format) -> None:
+def emit(report: Report, fmt: Format, command: str = "check") -> None:
     """Print a report in the chosen format."""
     if fmt is Format.json:
         from jumbopath.render.json import render_json
@@ -67,7 +67,7 @@ def emit(report: Report, fmt: Format) -> None:
         if not console.is_terminal:
             # Piped or captured: no terminal width to respect; don't wrap commands.
             console = Console(width=200)
-        console.print(render_check(report), soft_wrap=True)
+        console.print(render_check(report, command), soft_wrap=True)
 
 
 @app.command("check")

@@ -46,5 +46,5 @@ def trace_command(
         max_time_s=max_time,
     )
     report = trace(config)
-    emit(report, Format.json if json_out else fmt)
+    emit(report, Format.json if json_out else fmt, "trace")
     raise typer.Exit(int(exit_code_for([r.status.value for r in report.results])))

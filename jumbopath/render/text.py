@@ -24,10 +24,10 @@ def _verdict(r: PathResult) -> Text:
     return Text(r.status.value.upper(), style=STYLE[r.status])
 
 
-def results_table(report: Report) -> Table:
+def results_table(report: Report, command: str = "check") -> Table:
     """One row per path."""
     expect = report.expected_mtu
-    title = f"jumbopath check: expected MTU {expect}" if expect else "jumbopath check"
+    title = f"jumbopath {command}: expected MTU {expect}" if expect else f"jumbopath {command}"
     table = Table(title=title, title_justify="left", header_style="bold")
     for name, justify in (
         ("target", "left"),
@@ -115,9 +115,9 @@ def details(r: PathResult) -> list[RenderableType]:
     return out
 
 
-def render_check(report: Report) -> Group:
+def render_check(report: Report, command: str = "check") -> Group:
     """The whole terminal report."""
-    parts: list[RenderableType] = [results_table(report)]
+    parts: list[RenderableType] = [results_table(report, command)]
     for r in report.results:
         if r.status is not Status.OK or (r.break_ is not None and r.hops):
             parts.extend(details(r))
