@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import Enum
 
 import typer
@@ -70,36 +71,34 @@ def emit(report: Report, fmt: Format, command: str = "check") -> None:
         console.print(render_check(report, command), soft_wrap=True)
 
 
-@app.command("check")
-def check_command(
-    targets: list[str] = typer.Argument(
-        None, help="Hosts or addresses to check (names resolve to A and AAAA).", show_default=False
-    ),
-    expect: int | None = typer.Option(
-        None,
-        "--expect",
-        "-e",
-        help="MTU every path must carry, e.g. 9000. Default: the egress interface MTU.",
-    ),
-    ipv4: bool = typer.Option(False, "-4", help="IPv4 only."),
-    ipv6: bool = typer.Option(False, "-6", help="IPv6 only."),
-    json_out: bool = typer.Option(False, "--json", help="Print the JSON document (schema 1)."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    max_time: float = typer.Option(
-        5.0, "--max-time", help="Bound on probing time, seconds.", min=0.1, max=120
-    ),
+# Options shared by check and trace.
+EXPECT = typer.Option(
+    None,
+    "--expect",
+    "-e",
+    help="MTU every path must carry, e.g. 9000. Default: the egress interface MTU.",
+)
+IPV4 = typer.Option(False, "-4", help="IPv4 only.")
+IPV6 = typer.Option(False, "-6", help="IPv6 only.")
+JSON_OUT = typer.Option(False, "--json", help="Print the JSON document (schema 1).")
+FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format.")
+MAX_TIME = typer.Option(
+    5.0, "--max-time", help="Bound on the path MTU search, seconds.", min=0.1, max=120
+)
+
+
+def run_report(
+    command: str,
+    runner: Callable[..., Report],
+    config: CheckConfig,
+    fmt: Format,
+    json_out: bool,
 ) -> None:
-    """Find the exact path MTU to every target at once and compare it with --expect."""
-    config = CheckConfig(
-        targets=tuple(targets or ()),
-        expect=expect,
-        family=family_option(ipv4, ipv6),
-        max_time_s=max_time,
-    )
+    """Probe (with a progress display on a terminal), print, exit with the verdict."""
     fmt = Format.json if json_out else fmt
     progress = progress_for("probing", fmt is Format.table and sys.stderr.isatty())
     if progress is None:
-        report = check(config)
+        report = runner(config)
     else:
         with progress:
             task = progress.add_task("probing", total=len(config.targets))
@@ -107,9 +106,35 @@ def check_command(
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            report = check(config, on_progress=advance)
-    emit(report, fmt)
+            report = runner(config, on_progress=advance)
+    emit(report, fmt, command)
     raise typer.Exit(int(exit_code_for([r.status.value for r in report.results])))
+
+
+@app.command("check")
+def check_command(
+    targets: list[str] = typer.Argument(
+        None, help="Hosts or addresses to check (names resolve to A and AAAA).", show_default=False
+    ),
+    expect: int | None = EXPECT,
+    ipv4: bool = IPV4,
+    ipv6: bool = IPV6,
+    json_out: bool = JSON_OUT,
+    fmt: Format = FORMAT,
+    max_time: float = MAX_TIME,
+) -> None:
+    """Find the exact path MTU to every target at once and compare it with --expect.
+
+    Targets below expectation also get their break located, and which way
+    the big packets die.
+    """
+    config = CheckConfig(
+        targets=tuple(targets or ()),
+        expect=expect,
+        family=family_option(ipv4, ipv6),
+        max_time_s=max_time,
+    )
+    run_report("check", check, config, fmt, json_out)
 
 
 @app.command("demo")

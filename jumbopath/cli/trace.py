@@ -5,9 +5,18 @@ from __future__ import annotations
 import typer
 
 from jumbopath.cli import app
-from jumbopath.cli.check import Format, emit, family_option
+from jumbopath.cli.check import (
+    EXPECT,
+    FORMAT,
+    IPV4,
+    IPV6,
+    JSON_OUT,
+    MAX_TIME,
+    Format,
+    family_option,
+    run_report,
+)
 from jumbopath.engine import CheckConfig, trace
-from jumbopath.status import exit_code_for
 
 
 @app.command("trace")
@@ -18,19 +27,12 @@ def trace_command(
         help="Host or address to trace (names resolve to A and AAAA).",
         show_default=False,
     ),
-    expect: int | None = typer.Option(
-        None,
-        "--expect",
-        "-e",
-        help="MTU the path must carry, e.g. 9000. Default: the egress interface MTU.",
-    ),
-    ipv4: bool = typer.Option(False, "-4", help="IPv4 only."),
-    ipv6: bool = typer.Option(False, "-6", help="IPv6 only."),
-    json_out: bool = typer.Option(False, "--json", help="Print the JSON document (schema 1)."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
-    max_time: float = typer.Option(
-        5.0, "--max-time", help="Bound on the path MTU search, seconds.", min=0.1, max=120
-    ),
+    expect: int | None = EXPECT,
+    ipv4: bool = IPV4,
+    ipv6: bool = IPV6,
+    json_out: bool = JSON_OUT,
+    fmt: Format = FORMAT,
+    max_time: float = MAX_TIME,
 ) -> None:
     """Map the hops to TARGET and name where packets of the expected size die.
 
@@ -45,6 +47,4 @@ def trace_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
-    report = trace(config)
-    emit(report, Format.json if json_out else fmt, "trace")
-    raise typer.Exit(int(exit_code_for([r.status.value for r in report.results])))
+    run_report("trace", trace, config, fmt, json_out)
