@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from jumbopath.errors import JumbopathError
 from jumbopath.status import ExitCode
 
-# typer >= 0.20 vendors click under typer._click; older releases use click.
+# typer >= 0.20 vendors click as typer._click (and no longer installs click);
+# older releases use click itself.
 try:
-    from typer._click.exceptions import ClickException as _TyperClickException
-    from typer._click.exceptions import NoArgsIsHelpError as _TyperNoArgs
+    from typer._click import exceptions as _cx
 except ImportError:  # pragma: no cover - depends on the typer release
-    _TyperClickException = click.ClickException  # type: ignore[misc,assignment]
-    _TyperNoArgs = click.exceptions.NoArgsIsHelpError  # type: ignore[misc,assignment]
+    from click import exceptions as _cx  # type: ignore[no-redef]
 
-_USAGE_ERRORS = (click.ClickException, _TyperClickException)
-_NO_ARGS = (click.exceptions.NoArgsIsHelpError, _TyperNoArgs)
-_ABORTS = (KeyboardInterrupt, click.exceptions.Abort, typer.Abort)
+_USAGE_ERRORS = (_cx.ClickException,)
+_NO_ARGS = (_cx.NoArgsIsHelpError,)
+_ABORTS = (KeyboardInterrupt, typer.Abort, *((_cx.Abort,) if hasattr(_cx, "Abort") else ()))
 
 
 app = typer.Typer(
