@@ -17,6 +17,10 @@ packets still reach, and the next one)? Times are whole processes, including
   hop whose line first reports a smaller ``pmtu`` (a PTB it received);
   tracepath cannot see silent drops.
 
+Seen here (Debian scamper 20211212): over IPv6 scamper gets no answer from
+any hop inside the lab namespaces (every hop ``*``, 50 s), so its IPv6 rows
+measure that, not its PMTUD.
+
 The probing namespace's cached path MTUs are flushed before every run, the
 order of the tools rotates, and runs are spaced (``--gap``) so routers' ICMP
 rate-limit budgets are not left empty by the previous tool. Every run is
