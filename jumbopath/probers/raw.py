@@ -59,6 +59,9 @@ IPV6_DONTFRAG = 62
 NONCE_LEN = 8
 HEADERS = {4: 28, 6: 48}  # IP + ICMP (or UDP) header bytes (RFC 791/792/768, RFC 8200/4443)
 
+#: Bytes of a received packet worth parsing (the largest ICMPv6 error is 1280).
+PARSE_BYTES = 1280
+
 #: Destination ports of one-way UDP probes: traceroute's range, normally closed.
 UDP_BASE_PORT = 33434
 UDP_PORTS = 1000
@@ -232,13 +235,17 @@ class RawProber:
         sock = self._socket(target.family)
         ident = self._ident(target)
         seq = self._seq[target] = (self._seq[target] + 1) & 0xFFFF
-        payload_len = max(request.size - HEADERS[target.family], NONCE_LEN)
-        payload = self.nonce + bytes(payload_len - NONCE_LEN)
+        padding = bytes(max(request.size - HEADERS[target.family], NONCE_LEN) - NONCE_LEN)
         if target.family == 4:
-            packet = bytes(ICMP(type=8, code=0, id=ident, seq=seq) / Raw(payload))
+            # The payload is the nonce and then zeros; zero bytes add nothing to
+            # the Internet checksum (RFC 1071), so scapy checksums the short
+            # packet and the zeros are appended after: same bytes, no Python
+            # loop over 9000 bytes per probe.
+            packet = bytes(ICMP(type=8, code=0, id=ident, seq=seq) / Raw(self.nonce)) + padding
         else:
             # The kernel computes the ICMPv6 checksum on raw ICMPv6 sockets.
-            packet = bytes(ICMPv6EchoRequest(cksum=0, id=ident, seq=seq, data=payload))
+            echo = ICMPv6EchoRequest(cksum=0, id=ident, seq=seq, data=self.nonce + padding)
+            packet = bytes(echo)
         self._set_ttl(target.family, sock, request.ttl)
         self._next_token += 1
         sent = _Sent(self._next_token, target, ident, seq, request.size, self.now())
@@ -306,7 +313,9 @@ class RawProber:
 
     def _parse4(self, data: bytes, at: float) -> tuple[int, Outcome] | None:
         try:
-            pkt = IP(data)
+            # Parse only what can matter: headers, nonce and any quoted packet
+            # (an ICMP error quotes at most 576 bytes, RFC 1812 4.3.2.3).
+            pkt = IP(data[:PARSE_BYTES])
         except Exception:  # noqa: BLE001 - malformed packets are not ours
             return None
         icmp = pkt.getlayer(ICMP)
@@ -355,7 +364,8 @@ class RawProber:
             return None
         try:
             cls = icmp6typescls.get(data[0], ICMPv6Unknown)
-            msg = (cls if isinstance(cls, type) else ICMPv6Unknown)(data)
+            # ICMPv6 errors quote at most 1280 bytes in all (RFC 4443 2.4 (c)).
+            msg = (cls if isinstance(cls, type) else ICMPv6Unknown)(data[:PARSE_BYTES])
         except Exception:  # noqa: BLE001 - malformed packets are not ours
             return None
         src = src.split("%")[0]
