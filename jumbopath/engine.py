@@ -258,7 +258,7 @@ def check(
             SearchConfig(
                 family=target.family,
                 max_size=eg.interface_mtu or 65535,
-                expected=expected if expected is None else min(expected, 65535),
+                expected=expected,
                 max_time_s=config.max_time_s,
             )
         )
@@ -268,33 +268,32 @@ def check(
         first = next(iter(results.values()))
         raise CannotMeasure(first.error or "nothing could be measured")
     own = prober is None
-    if jobs:
-        if prober is None:
-            from jumbopath.probers.raw import RawProber
+    if prober is None:
+        from jumbopath.probers.raw import RawProber
 
-            prober = RawProber()
-        try:
-            drive(prober, jobs, max_time_s=config.max_time_s + 1.0, on_progress=on_progress)
-            timeouts: dict[Target, float] = {}
-            for job in jobs:
-                planner = job.planner
-                assert isinstance(planner, MtuSearch)
-                timeouts[job.target] = planner.timeout_s()
-                found = planner.abandon(prober.now())
-                eg = routes[job.target]
-                expected = config.expect if config.expect is not None else eg.interface_mtu
-                results[job.target] = _result_for(
-                    job.target, eg, expected, found, prober.ignored(job.target)
-                )
-            # Locate breaks and run the one-way tests in the same drive.
-            one_way, decided = plan_directions(results, routes, timeouts)
-            results.update(decided)
-            results.update(locate(prober, results, routes, trace_all=trace_all, alongside=one_way))
-            results.update(finish_directions(prober, results, one_way))
-            results.update(local_side(results))
-        finally:
-            if own:
-                prober.close()
+        prober = RawProber()
+    try:
+        drive(prober, jobs, max_time_s=config.max_time_s + 1.0, on_progress=on_progress)
+        timeouts: dict[Target, float] = {}
+        for job in jobs:
+            planner = job.planner
+            assert isinstance(planner, MtuSearch)
+            timeouts[job.target] = planner.timeout_s()
+            found = planner.abandon(prober.now())
+            eg = routes[job.target]
+            expected = config.expect if config.expect is not None else eg.interface_mtu
+            results[job.target] = _result_for(
+                job.target, eg, expected, found, prober.ignored(job.target)
+            )
+        # Locate breaks and run the one-way tests in the same drive.
+        one_way, decided = plan_directions(results, routes, timeouts)
+        results.update(decided)
+        results.update(locate(prober, results, routes, trace_all=trace_all, alongside=one_way))
+        results.update(finish_directions(prober, results, one_way))
+        results.update(local_side(results))
+    finally:
+        if own:
+            prober.close()
     ordered = tuple(results[t] for t in targets)
     return Report(expected_mtu=config.expect, results=ordered, findings=triangulate(ordered))
 
