@@ -59,7 +59,7 @@ extras=""
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
 ln -sf "$PWD/.venv/bin/jumbopath" /usr/local/bin/jumbopath
-echo "install.sh: jumbopath installed: $(command -v jumbopath)"
+echo "install.sh: jumbopath installed: /usr/local/bin/jumbopath -> $PWD/.venv/bin/jumbopath"
 
 case "$mode" in
   --demo) exec /usr/local/bin/jumbopath demo ;;
