@@ -85,6 +85,23 @@ def _progress(total: int, quiet: bool) -> Any:
     return on_done
 
 
+# Options shared by mesh and report.
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the mesh as JSON (schema 1).")]
+OutputFormat = Annotated[str, typer.Option("--format", help="text, json or mermaid.")]
+SaveFile = Annotated[
+    Path | None, typer.Option("--save", help="Write the result (JSON) for a later --compare.")
+]
+CompareFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--compare", help="Show only what changed since a --save; exit 1 on a regression."
+    ),
+]
+InventoryFormat = Annotated[
+    str, typer.Option("--inventory-format", help=f"One of: {', '.join(FORMATS)}.")
+]
+
+
 @app.command("mesh")
 def mesh_command(
     inventory: Annotated[
@@ -107,22 +124,11 @@ def mesh_command(
         list[str] | None,
         typer.Option("--network", "-n", help="Check only this network (repeatable)."),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the mesh as JSON (schema 1).")
-    ] = False,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or mermaid.")] = "text",
-    save: Annotated[
-        Path | None, typer.Option("--save", help="Write the result (JSON) for a later --compare.")
-    ] = None,
-    compare: Annotated[
-        Path | None,
-        typer.Option(
-            "--compare", help="Show only what changed since a --save; exit 1 on a regression."
-        ),
-    ] = None,
-    inventory_format: Annotated[
-        str, typer.Option("--inventory-format", help=f"One of: {', '.join(FORMATS)}.")
-    ] = "auto",
+    as_json: JsonFlag = False,
+    fmt: OutputFormat = "text",
+    save: SaveFile = None,
+    compare: CompareFile = None,
+    inventory_format: InventoryFormat = "auto",
 ) -> None:
     """Check every host pair of every network in an inventory, both directions, over SSH."""
     from jumbopath.mesh.inventory import load_inventory
@@ -157,22 +163,11 @@ def report_command(
     network: Annotated[
         list[str] | None, typer.Option("--network", "-n", help="Show only this network.")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the mesh as JSON (schema 1).")
-    ] = False,
-    fmt: Annotated[str, typer.Option("--format", help="text, json or mermaid.")] = "text",
-    save: Annotated[
-        Path | None, typer.Option("--save", help="Write the result (JSON) for a later --compare.")
-    ] = None,
-    compare: Annotated[
-        Path | None,
-        typer.Option(
-            "--compare", help="Show only what changed since a --save; exit 1 on a regression."
-        ),
-    ] = None,
-    inventory_format: Annotated[
-        str, typer.Option("--inventory-format", help=f"One of: {', '.join(FORMATS)}.")
-    ] = "auto",
+    as_json: JsonFlag = False,
+    fmt: OutputFormat = "text",
+    save: SaveFile = None,
+    compare: CompareFile = None,
+    inventory_format: InventoryFormat = "auto",
 ) -> None:
     """Merge per-host 'check --json' results (from Ansible, cron, ...) into the mesh matrix."""
     from jumbopath.mesh.inventory import load_inventory
