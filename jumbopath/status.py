@@ -16,6 +16,8 @@ class ExitCode(IntEnum):
     """Bad input or usage."""
     CANNOT_MEASURE = 3
     """Could not measure: no privilege for raw sockets, no route, interface down."""
+    INTERNAL = 4
+    """A bug: an unexpected exception. One line asks for a report with --debug."""
 
 
 def exit_code_for(statuses: list[str]) -> ExitCode:

@@ -53,7 +53,7 @@ def test_help_and_module_entry_point() -> None:
 
 
 def test_exit_codes_are_pinned() -> None:
-    assert [int(c) for c in ExitCode] == [0, 1, 2, 3]
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4]
     assert exit_code_for(["ok", "ok"]) is ExitCode.OK
     assert exit_code_for(["ok", "below"]) is ExitCode.BELOW
     assert exit_code_for(["unreachable"]) is ExitCode.BELOW
