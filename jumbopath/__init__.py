@@ -6,9 +6,9 @@ Public API (the command line is built on it)::
     report = check(CheckConfig(targets=("198.18.2.1",), expect=9000))
 """
 
-from jumbopath.engine import CheckConfig, check
 from jumbopath.errors import CannotMeasure, JumbopathError, UsageError
 from jumbopath.model import Break, BreakKind, Hop, PathResult, Report, Status
+from jumbopath.pipeline import CheckConfig, check
 from jumbopath.status import ExitCode
 
 __all__ = [

@@ -14,13 +14,33 @@ never answers UDP at all tells us nothing, and the test says so.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
+from enum import Enum
 
-from jumbopath.model import Outcome, ProbeRequest, TooBig, Unreachable
+from jumbopath.confirm import proves_drop, silences_needed
+from jumbopath.model import (
+    Direction,
+    Outcome,
+    ProbeRequest,
+    Protocol,
+    Reply,
+    TooBig,
+    Unreach,
+    Unreachable,
+)
+from jumbopath.sizes import CONTROL_SIZE
 
-#: UDP control probe size per family (IP packet bytes).
-CONTROL_SIZE = {4: 84, 6: 104}
+#: Most ICMP errors a Linux host sends in one burst (``icmp_ratelimit``): all
+#: one-way probes of a test go within it.
+ICMP_BURST = 6
+#: Loss rate assumed at least: a clean search proves little about the far host's limit.
+MIN_LOSS = 0.1
+
+
+class _Seen(str, Enum):
+    ARRIVED = "arrived"
+    TOO_BIG = "too-big"
+    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +61,24 @@ class DirectionConfig:
     """Wait for the answers."""
     error_rate: float = 0.01
     """Accepted chance that "forward" is really loss."""
+    protocol: Protocol = Protocol.UDP
+    """One-way probe protocol (answered small whatever the return path carries)."""
 
     @classmethod
-    def for_loss(cls, family: int, size: int, loss: float) -> DirectionConfig:
-        """Enough big probes for the loss seen, all within one ICMP burst (6) of the target."""
-        p = min(max(loss, 0.1), 0.9)
-        big = min(5, max(3, math.ceil(math.log(0.01) / math.log(p))))
-        return cls(family=family, size=size, loss=p, big_probes=big, control_probes=6 - big)
+    def for_loss(
+        cls, family: int, size: int, loss: float, error_rate: float = 0.01
+    ) -> DirectionConfig:
+        """Enough big probes for the loss seen, all within one ICMP burst of the target."""
+        p = max(loss, MIN_LOSS)
+        big = min(ICMP_BURST - 1, max(3, silences_needed(p, error_rate)))
+        return cls(
+            family=family,
+            size=size,
+            loss=p,
+            big_probes=big,
+            control_probes=ICMP_BURST - big,
+            error_rate=error_rate,
+        )
 
 
 @dataclass
@@ -57,7 +88,7 @@ class DirectionTest:
     config: DirectionConfig
     _sizes: dict[int, int] = field(default_factory=dict)
     _sent_at: dict[int, float] = field(default_factory=dict)
-    _outcome: dict[int, str] = field(default_factory=dict)
+    _outcome: dict[int, _Seen] = field(default_factory=dict)
     _started: bool = False
     _done: bool = False
     _last: float = 0.0
@@ -77,11 +108,11 @@ class DirectionTest:
             requests = []
             for key, size in enumerate(sizes):
                 self._sizes[key] = size
-                requests.append(ProbeRequest(key=key, size=size, kind="udp"))
+                requests.append(ProbeRequest(key=key, size=size, protocol=cfg.protocol))
             return requests
         for key, at in list(self._sent_at.items()):
             if key not in self._outcome and at + cfg.timeout_s <= now:
-                self._outcome[key] = "lost"
+                self._outcome[key] = _Seen.LOST
                 self._last = max(self._last, now)
         self._done = len(self._outcome) == len(self._sizes)
         return []
@@ -97,16 +128,19 @@ class DirectionTest:
         return round(self._last - min(self._sent_at.values()), 4) if self._sent_at else 0.0
 
     def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
-        """A port unreachable means the datagram arrived; a too-big, that it did not."""
+        """A port unreachable (UDP) or a TCP answer means the probe arrived; a
+        too-big, that it did not."""
         if key in self._outcome:
             return
         self._last = max(self._last, now)
-        if isinstance(outcome, Unreachable) and "port unreachable" in outcome.reason:
-            self._outcome[key] = "arrived"
+        arrived_udp = isinstance(outcome, Unreachable) and outcome.code is Unreach.PORT
+        arrived_tcp = isinstance(outcome, Reply) and self.config.protocol is Protocol.TCP
+        if arrived_udp or arrived_tcp:
+            self._outcome[key] = _Seen.ARRIVED
         elif isinstance(outcome, TooBig):
-            self._outcome[key] = "too-big"
+            self._outcome[key] = _Seen.TOO_BIG
         else:
-            self._outcome[key] = "lost"
+            self._outcome[key] = _Seen.LOST
         self._done = len(self._outcome) == len(self._sizes)
 
     def wake_at(self) -> float | None:
@@ -114,18 +148,19 @@ class DirectionTest:
         pending = [at for k, at in self._sent_at.items() if k not in self._outcome]
         return min(pending) + self.config.timeout_s if pending else None
 
-    def abandon(self, now: float) -> str | None:
-        """The verdict: "forward", "return" or None (cannot tell)."""
+    def abandon(self, now: float) -> Direction | None:
+        """The verdict: forward, return or None (cannot tell)."""
         self._done = True
         cfg = self.config
         control = CONTROL_SIZE[cfg.family]
         big = [o for k, o in self._outcome.items() if self._sizes[k] == cfg.size]
         small = [o for k, o in self._outcome.items() if self._sizes[k] == control]
-        if "arrived" in big:
-            return "return"
-        if "too-big" in big:
-            return "forward"
-        lost_big = sum(1 for o in big if o == "lost")
-        if "arrived" in small and max(cfg.loss, 0.1) ** lost_big < cfg.error_rate:
-            return "forward"
+        if _Seen.ARRIVED in big:
+            return Direction.RETURN
+        if _Seen.TOO_BIG in big:
+            return Direction.FORWARD
+        lost_big = sum(1 for o in big if o is _Seen.LOST)
+        proven = proves_drop(lost_big, max(cfg.loss, MIN_LOSS), cfg.error_rate)
+        if _Seen.ARRIVED in small and proven:
+            return Direction.FORWARD
         return None

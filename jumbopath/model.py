@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from jumbopath.sizes import ICMP_OVERHEAD
+
 
 class Status(str, Enum):
     """Verdict on one path, as it appears in JSON (``"status"``)."""
@@ -28,6 +30,95 @@ class BreakKind(str, Enum):
     SILENT = "silent"
 
 
+class Cause(str, Enum):
+    """Stable cause codes (``"cause"`` in JSON), documented in the README.
+
+    A monitoring system keys on these; the sentences that explain them are
+    written in one place (:mod:`jumbopath.render.explain`) and may change.
+    """
+
+    # A path's verdict
+    CARRIES = "carries-expected"
+    """ok: the path carries the expected MTU."""
+    NO_ANSWER = "no-answer"
+    """unreachable: nothing answered any probe, small ones included."""
+    ICMP_UNREACHABLE = "icmp-unreachable"
+    """unreachable: a router or the target said unreachable (see ``unreachable``)."""
+    INCONCLUSIVE = "inconclusive"
+    """error: the probe or time bound ended the search before it could prove a size."""
+    TIME_LIMIT = "time-limit"
+    """error: nothing answered before the time limit (and loss was not ruled out)."""
+    NOT_MEASURED = "not-measured"
+    """error: the path could not be measured at all (no route, interface down, ...)."""
+    # Where big packets die (a break's cause; also a below path's cause)
+    LOCAL_MTU = "local-interface-mtu"
+    """The failing size does not fit this host's own egress interface."""
+    ROUTER_TOO_BIG = "router-too-big"
+    """A router answers big packets with "fragmentation needed" / "packet too big"."""
+    SILENT_DROP = "silent-drop"
+    """Big packets leave one hop and never reach the next; no error comes back."""
+    SILENT_FIRST_SEGMENT = "silent-drop-first-segment"
+    """As silent-drop, on the segment between this host and the first hop."""
+    SILENT_NO_NEXT_HOP = "silent-drop-no-next-hop"
+    """Big packets die after the last hop that answers; nothing further answers."""
+    RETURN_PATH = "return-path"
+    """Big packets arrive (one-way probes prove it) but the big answers die on the way back."""
+    NO_BREAK = "no-break"
+    """Every hop up to the target passes the size tested (map only, or the path changed)."""
+    BELOW_UNLOCATED = "below-unlocated"
+    """below, and the break could not be located (no localization, or it ran out of time)."""
+    # Across targets (findings)
+    HOST_SPECIFIC = "host-specific"
+    """Some targets behind one hop fail and others pass: their port or NIC."""
+    SHARED_ELEMENT = "shared-element"
+    """Every target behind one hop fails: what they share."""
+
+
+class Protocol(str, Enum):
+    """What a probe is made of."""
+
+    ICMP = "icmp"
+    """ICMP / ICMPv6 echo request; answered by an echo reply of the same size."""
+    UDP = "udp"
+    """UDP to a closed port; answered by a small ICMP port unreachable (one-way)."""
+    TCP = "tcp"
+    """TCP SYN with payload; answered by a small SYN-ACK or RST (one-way)."""
+
+
+class Direction(str, Enum):
+    """Which way big packets die, for a path below expectation (``"direction"``)."""
+
+    FORWARD = "forward"
+    """On the way to the target."""
+    RETURN = "return"
+    """They arrive; the big answers die on the way back."""
+
+
+class Unreach(str, Enum):
+    """Kinds of "destination unreachable" (RFC 792, RFC 1812, RFC 4443 section 3.1)
+    and the local send errors that mean the same. The value is the label shown."""
+
+    NETWORK = "network unreachable"
+    HOST = "host unreachable"
+    PROTOCOL = "protocol unreachable"
+    PORT = "port unreachable"
+    SOURCE_ROUTE = "source route failed"
+    NETWORK_UNKNOWN = "destination network unknown"
+    HOST_UNKNOWN = "destination host unknown"
+    PROHIBITED = "administratively prohibited"
+    TOS = "unreachable for TOS"
+    PRECEDENCE = "precedence violation or cutoff"
+    NO_ROUTE = "no route to destination"
+    SCOPE = "beyond scope of source address"
+    ADDRESS = "address unreachable"
+    POLICY = "source address failed ingress/egress policy"
+    REJECT_ROUTE = "reject route to destination"
+    OTHER = "unreachable (unknown code)"
+    LOCAL_NETWORK = "network unreachable (local)"
+    LOCAL_NEIGHBOUR = "host unreachable (no neighbour answer)"
+    LOCAL_FIREWALL = "sending refused by the local firewall"
+
+
 # --------------------------------------------------------------------------
 # Probes and their outcomes (the closed set the prober reports)
 
@@ -42,9 +133,13 @@ class ProbeRequest:
     """IP packet size in bytes (header included): the MTU this probe tests."""
     ttl: int | None = None
     """IPv4 TTL / IPv6 hop limit; None for the system default (64)."""
-    kind: str = "echo"
-    """"echo" (ICMP echo, answered by a reply of the same size) or "udp" (UDP to a
-    closed port, answered by a small ICMP port unreachable: a one-way probe)."""
+    protocol: Protocol = Protocol.ICMP
+    """ICMP echo (answered at full size: tests both ways), or UDP/TCP (answered
+    small: a one-way probe)."""
+    flow: int | None = None
+    """UDP/TCP source port (the flow an ECMP or LAG hash sees); None: the prober's own."""
+    port: int | None = None
+    """UDP/TCP destination port; None: the prober's default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +189,15 @@ class Lost:
 class Unreachable:
     """A destination, host, network or administratively prohibited error."""
 
-    reason: str
-    """Human words for the ICMP type/code ("host unreachable", ...)."""
+    code: Unreach
+    """Which kind (from the ICMP type/code table, or the local send error)."""
     reporter: str
-    """Address that sent the error."""
+    """Address that sent the error ("local" for a local send error)."""
+
+    @property
+    def reason(self) -> str:
+        """The kind as words ("port unreachable", ...)."""
+        return self.code.value
 
 
 Outcome = Reply | TooBig | TimeExceeded | LocalRefused | Lost | Unreachable
@@ -168,8 +268,32 @@ class Hop:
 
 
 @dataclass(frozen=True, slots=True)
+class Remark:
+    """A fact worth telling about a path (a cache disagreement, loss, ...).
+
+    ``code`` is stable; ``facts`` holds the values the sentence is made of
+    (see :mod:`jumbopath.render.explain`).
+    """
+
+    code: str
+    """no-answer, loss-retried, icmp-ignored, kernel-cache, path-changed,
+    hop-changed, local-side."""
+    facts: tuple[tuple[str, str | int | float | None], ...] = ()
+    """Named values: (name, value) pairs."""
+
+    def fact(self, name: str) -> str | int | float | None:
+        """The value named ``name``, None when absent."""
+        return next((v for k, v in self.facts if k == name), None)
+
+
+def remark(code: str, **facts: str | int | float | None) -> Remark:
+    """Shorthand: ``remark("kernel-cache", cached=576, measured=9000)``."""
+    return Remark(code, tuple(facts.items()))
+
+
+@dataclass(frozen=True, slots=True)
 class Break:
-    """Where big packets die on a path."""
+    """Where big packets die on a path. Data only: see :mod:`jumbopath.render.explain`."""
 
     kind: BreakKind
     """none, local-nic, ptb or silent."""
@@ -181,8 +305,24 @@ class Break:
     """The limiting MTU, when known."""
     reported_by: str | None
     """Router that sent "too big", for ptb."""
-    explanation: str
-    """One sentence for the admin."""
+    cause: Cause = Cause.NO_BREAK
+    """Stable cause code (local-interface-mtu, router-too-big, silent-drop, ...)."""
+    size: int | None = None
+    """The failing size the localization tested (IP packet bytes)."""
+    target: str | None = None
+    """Address of the target the path leads to."""
+    family: int = 4
+    """4 or 6."""
+    interface: str | None = None
+    """This host's egress interface (local-interface-mtu)."""
+    quiet_hops: tuple[int, ...] = ()
+    """TTLs between ``after`` and ``before`` that answer no traceroute probe."""
+    max_hops: int | None = None
+    """For silent-drop-no-next-hop: how far the sweep looked."""
+    confirmed: bool = True
+    """False when the time or probe bound ended the localization first."""
+    local: tuple[str, ...] = ()
+    """What this host's own side says (interface, VLAN, LLDP switch port facts)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,19 +357,24 @@ class PathResult:
     """The kernel's cached path MTU toward the target after the run."""
     ignored_icmp: int = 0
     """ICMP errors ignored: not quoting a probe in flight, or claiming an impossible MTU."""
-    notes: tuple[str, ...] = ()
-    """Human remarks (cache disagreement, inconclusive search, ...)."""
+    notes: tuple[Remark, ...] = ()
+    """Remarks (cache disagreement, loss, ignored ICMP, the local side, ...)."""
     error: str | None = None
     """Why the target could not be measured (status error)."""
+    cause: Cause | None = None
+    """Stable code for the verdict: the break's cause for a path below
+    expectation, else why the path is ok, unreachable or not measured."""
+    unreachable: Unreach | None = None
+    """For an ICMP-unreachable verdict: which kind."""
     hops: tuple[Hop, ...] | None = None
     """The hop map, when the path was traced."""
     break_: Break | None = None
     """Where big packets die, when located."""
     stages: tuple[Stage, ...] = ()
     """Probes and time per stage; ``probes_sent`` and ``elapsed_s`` are their sums."""
-    direction: str | None = None
-    """For a path below expectation: "forward" when big packets die on the way to
-    the target, "return" when they arrive and the answers die on the way back;
+    direction: Direction | None = None
+    """For a path below expectation: forward when big packets die on the way to
+    the target, return when they arrive and the answers die on the way back;
     None when one-way probes could not tell."""
 
     @property
@@ -237,7 +382,7 @@ class PathResult:
         """The largest ``ping -s`` size that gets through (MTU minus IP and ICMP headers)."""
         if self.path_mtu is None:
             return None
-        return self.path_mtu - (28 if self.family == 4 else 48)
+        return self.path_mtu - ICMP_OVERHEAD[self.family]
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,8 +397,14 @@ class Finding:
     """Targets below expectation."""
     passing: tuple[str, ...]
     """Targets that carry the expected MTU behind the same hop."""
-    explanation: str
-    """One sentence for the admin."""
+    cause: Cause = Cause.HOST_SPECIFIC
+    """host-specific or shared-element."""
+    expected_mtu: int | None = None
+    """The MTU the targets should carry."""
+    measured: tuple[int, ...] = ()
+    """Path MTUs the failing targets measured (shared-element)."""
+    common_break: Break | None = None
+    """The break every failing target reports, when they all report the same one."""
 
 
 @dataclass(frozen=True, slots=True)

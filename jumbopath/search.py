@@ -29,9 +29,9 @@ with ICMP used only as a hint that is validated, RFC 1191 / RFC 8201):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from jumbopath.confirm import MAX_LOSS, loss_estimate, silences_needed
 from jumbopath.model import (
     Evidence,
     LocalRefused,
@@ -41,22 +41,10 @@ from jumbopath.model import (
     Reply,
     TimeExceeded,
     TooBig,
+    Unreach,
     Unreachable,
 )
-
-#: Sizes tried in the first round when they fit below the interface MTU:
-#: the jumbo plateaus seen in data centres and the classic ones of RFC 1191
-#: section 7 that still occur (Ethernet 1500, PPPoE 1492, IPv6 minimum 1280).
-FIRST_GUESSES: tuple[int, ...] = (9216, 9000, 8950, 4470, 1500)
-
-#: Tried when the path carries less than 1500: PPPoE, IPv6 minimum, RFC 1191 plateaus.
-LOW_PLATEAUS: tuple[int, ...] = (1492, 1480, 1280, 1006, 576)
-
-#: Smallest IP MTU per family: RFC 791 (68) and RFC 8200 (1280).
-MIN_MTU = {4: 68, 6: 1280}
-
-#: Default control probe size per family: what ``ping`` sends (56-byte payload).
-CONTROL_SIZE = {4: 84, 6: 104}
+from jumbopath.sizes import CONTROL_SIZE, FIRST_GUESSES, LOW_PLATEAUS, MIN_MTU
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +84,7 @@ class _Tally:
     too_big_mtu: int | None = None
     reporter: str | None = None
     unreachable: int = 0
-    unreachable_reason: str | None = None
+    unreachable_code: Unreach | None = None
 
 
 @dataclass(slots=True)
@@ -116,8 +104,8 @@ class SearchResult:
     """Whether anything came back from the target at all."""
     conclusive: bool
     """False when the bounds on probes or time ended the search first."""
-    unreachable_reason: str | None
-    """ICMP reason when a router or the target said unreachable."""
+    unreachable: Unreach | None
+    """Which kind, when a router or the target said unreachable."""
     loss: float
     """Fraction of probes of passing sizes that got no answer."""
     probes_sent: int
@@ -231,7 +219,7 @@ class MtuSearch:
                 lost += t.lost
         lost += self._control_lost if low is None else 0
         sent += self._control_sent if low is None else 0
-        return (lost + 1) / (sent + 2)
+        return loss_estimate(lost, max(sent, lost))
 
     def _loss_seen(self) -> float:
         low = self._lower()
@@ -242,8 +230,8 @@ class MtuSearch:
         return lost / sent if sent else 0.0
 
     def _silence_needed(self) -> int:
-        p = min(self.loss_estimate(), 0.95)
-        return max(2, math.ceil(math.log(self.config.error_rate) / math.log(p)))
+        # The one rule (jumbopath.confirm); never fewer than two silences.
+        return silences_needed(min(self.loss_estimate(), MAX_LOSS), self.config.error_rate, floor=2)
 
     # --------------------------------------------------------------- the loop
 
@@ -322,7 +310,7 @@ class MtuSearch:
                 self._observe_rtt(outcome.rtt_ms / 1000)
         elif isinstance(outcome, Unreachable):
             t.unreachable += 1
-            t.unreachable_reason = outcome.reason
+            t.unreachable_code = outcome.code
             t.reporter = outcome.reporter
         elif isinstance(outcome, TimeExceeded):
             # A search probe carries the default TTL; a loop or a very long
@@ -347,7 +335,7 @@ class MtuSearch:
             hard = self._hard_upper()
             lost_controls = self._control_lost
             if unreachable and not self._inflight:
-                self._finish(now, None, conclusive=True, reason=unreachable[0].unreachable_reason)
+                self._finish(now, None, conclusive=True, reason=unreachable[0].unreachable_code)
             elif (
                 lost_controls >= cfg.unreachable_after
                 and not self._inflight
@@ -374,7 +362,7 @@ class MtuSearch:
             self._finish(now, low, conclusive=False)
 
     def _finish(
-        self, now: float, mtu: int | None, *, conclusive: bool, reason: str | None = None
+        self, now: float, mtu: int | None, *, conclusive: bool, reason: Unreach | None = None
     ) -> None:
         assert self._started is not None
         limited_by = None
@@ -385,14 +373,14 @@ class MtuSearch:
             elif t is not None and t.too_big:
                 limited_by = "ptb"
         if reason is None:
-            reasons = [t.unreachable_reason for t in self._tally.values() if t.unreachable_reason]
+            reasons = [t.unreachable_code for t in self._tally.values() if t.unreachable_code]
             reason = reasons[0] if reasons and mtu is None else None
         self._finished = now
         self._result = SearchResult(
             path_mtu=mtu,
             reachable=mtu is not None,
             conclusive=conclusive,
-            unreachable_reason=reason,
+            unreachable=reason,
             loss=round(self._loss_seen(), 4) if mtu is not None else 1.0,
             probes_sent=self._sent,
             elapsed_s=round(now - self._started, 4),

@@ -76,11 +76,19 @@ GENEVE_OVERHEAD_V6 = ETHERNET_HEADER + GENEVE_HEADER + UDP_HEADER + IPV6_HEADER
 
 ICMP_OVERHEAD = {4: IPV4_HEADER + ICMP_HEADER, 6: IPV6_HEADER + ICMPV6_HEADER}
 """IP + ICMP echo headers per family: 28 and 48. ``ping -s`` counts the rest."""
+UDP_OVERHEAD = {4: IPV4_HEADER + UDP_HEADER, 6: IPV6_HEADER + UDP_HEADER}
+"""IP + UDP headers per family: 28 and 48 (RFC 768)."""
+CONTROL_SIZE = {4: IPV4_HEADER + ICMP_HEADER + 56, 6: IPV6_HEADER + ICMPV6_HEADER + 56}
+"""Small control probes per family, 84 and 104 bytes: what ``ping`` sends by
+default (56-byte payload). Every path carries them; their loss measures the
+path's loss apart from any size limit."""
 
 MIN_MTU_V4 = 68
 """RFC 791: every IPv4 module must forward a 68-byte datagram."""
 MIN_MTU_V6 = 1280
 """RFC 8200 section 5: every IPv6 link carries at least 1280 bytes."""
+MIN_MTU = {4: MIN_MTU_V4, 6: MIN_MTU_V6}
+"""Smallest IP MTU per family."""
 MAX_MTU = 65535
 """The IPv4 total-length and IPv6 payload-length fields are 16 bits (jumbograms aside)."""
 
@@ -403,3 +411,12 @@ entries still seen today) plus the jumbo, cloud and tunnel values of now."""
 def next_plateau_below(mtu: int) -> int | None:
     """The largest plateau strictly below ``mtu`` (RFC 1191 section 5), or None."""
     return next((p for p in PLATEAUS if p < mtu), None)
+
+
+FIRST_GUESSES: tuple[int, ...] = (9216, 9000, 8950, 4470, 1500)
+"""Sizes the MTU search tries in its first round when they fit below the
+interface MTU: the jumbo plateaus seen in data centres and the classic ones
+of RFC 1191 section 7 that still occur."""
+
+LOW_PLATEAUS: tuple[int, ...] = (1492, 1480, 1280, 1006, 576)
+"""Tried when a path carries less than 1500: PPPoE, IPv6 minimum, RFC 1191 plateaus."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jumbopath.model import Break, BreakKind, Finding, PathResult, Status
+from jumbopath.model import Break, BreakKind, Cause, Finding, PathResult, Status
 
 LOCAL = ""
 """Group key of targets on this host's own segment (no router in between)."""
@@ -38,22 +38,6 @@ def last_hop(result: PathResult) -> str | None:
     if len(hops) == 1:
         return LOCAL
     return hops[-2].address
-
-
-def _names(results: Sequence[PathResult]) -> str:
-    names = [r.target if r.target == r.address else f"{r.target} ({r.address})" for r in results]
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _where(b: Break) -> str:
-    if b.kind is BreakKind.LOCAL_NIC:
-        return "this host's own NIC"
-    if b.kind is BreakKind.PTB:
-        return f"router {b.reported_by}'s egress (it reports MTU {b.mtu})"
-    after = b.after or "this host"
-    return f"the segment between {after} and {b.before or 'the next hop'}"
 
 
 def _place(b: Break) -> tuple[object, ...]:
@@ -105,37 +89,19 @@ def triangulate(results: Sequence[PathResult]) -> tuple[Finding, ...]:
 
 
 def _finding(hop: str, failing: list[PathResult], passing: list[PathResult]) -> Finding:
-    behind = f"behind {hop}" if hop != LOCAL else "on this host's own segment"
     expected = {r.expected_mtu for r in failing + passing if r.expected_mtu is not None}
-    want = str(max(expected)) if expected else "the expected MTU"
-    if passing:
-        verb = "falls" if len(failing) == 1 else "fall"
-        them = "its" if len(failing) == 1 else "their"
-        shared = f"{hop} and the segment" if hop != LOCAL else "the segment"
-        explanation = (
-            f"{_names(failing)} {verb} short of {want} while {_names(passing)} {behind} "
-            f"carr{'ies' if len(passing) == 1 else 'y'} it: the fault is specific to "
-            f"{_names(failing)}: {them} access switch port or {them} own NIC, "
-            f"not {shared} they share"
-        )
-        scope = "host"
-    else:
-        mtus = sorted({r.path_mtu for r in failing if r.path_mtu is not None})
-        measured = "/".join(str(m) for m in mtus) or "less"
-        egress = f"{hop}'s egress interface toward them, or " if hop != LOCAL else ""
-        explanation = (
-            f"every target {behind} ({_names(failing)}) carries only {measured} of {want}: "
-            f"suspect what they share: {egress}the switch or uplink between "
-            f"{hop if hop != LOCAL else 'this host'} and them"
-        )
+    common = None
+    if not passing:
         located = [r.break_ for r in failing if r.break_ is not None]
         if len(located) == len(failing) and len({_place(b) for b in located}) == 1:
-            explanation += f"; all of them break at the same place: {_where(located[0])}"
-        scope = "shared"
+            common = located[0]
     return Finding(
-        scope=scope,
+        scope="host" if passing else "shared",
         hop=hop if hop != LOCAL else None,
         failing=tuple(r.target for r in failing),
         passing=tuple(r.target for r in passing),
-        explanation=explanation,
+        cause=Cause.HOST_SPECIFIC if passing else Cause.SHARED_ELEMENT,
+        expected_mtu=max(expected) if expected else None,
+        measured=tuple(sorted({r.path_mtu for r in failing if r.path_mtu is not None})),
+        common_break=common,
     )

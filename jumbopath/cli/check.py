@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jumbopath.cli import app
-from jumbopath.engine import CheckConfig, check
 from jumbopath.errors import UsageError
 from jumbopath.model import Report
+from jumbopath.pipeline import CheckConfig, check
 from jumbopath.status import ExitCode, exit_code_for
 
 

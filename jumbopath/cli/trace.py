@@ -16,7 +16,7 @@ from jumbopath.cli.check import (
     family_option,
     run_report,
 )
-from jumbopath.engine import CheckConfig, trace
+from jumbopath.pipeline import CheckConfig, trace
 
 
 @app.command("trace")

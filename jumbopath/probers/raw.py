@@ -41,13 +41,15 @@ from jumbopath.model import (
     Lost,
     Outcome,
     ProbeRequest,
+    Protocol,
     Reply,
     TimeExceeded,
     TooBig,
+    Unreach,
     Unreachable,
 )
 from jumbopath.probers.base import Target
-from jumbopath.sizes import next_plateau_below
+from jumbopath.sizes import ICMP_OVERHEAD, next_plateau_below
 
 # Socket options from <linux/in.h> and <linux/in6.h> that Python does not export.
 IP_MTU_DISCOVER = 10
@@ -57,7 +59,7 @@ IPV6_PMTUDISC_PROBE = 3
 IPV6_DONTFRAG = 62
 
 NONCE_LEN = 8
-HEADERS = {4: 28, 6: 48}  # IP + ICMP (or UDP) header bytes (RFC 791/792/768, RFC 8200/4443)
+HEADERS = ICMP_OVERHEAD  # IP + ICMP header bytes; UDP's are the same size (UDP_OVERHEAD)
 
 #: Bytes of a received packet worth parsing (the largest ICMPv6 error is 1280).
 PARSE_BYTES = 1280
@@ -66,41 +68,41 @@ PARSE_BYTES = 1280
 UDP_BASE_PORT = 33434
 UDP_PORTS = 1000
 
-#: ICMP destination-unreachable codes (RFC 792, RFC 1812) other than 4.
-ICMP4_UNREACH = {
-    0: "network unreachable",
-    1: "host unreachable",
-    2: "protocol unreachable",
-    3: "port unreachable",
-    5: "source route failed",
-    6: "destination network unknown",
-    7: "destination host unknown",
-    9: "network administratively prohibited",
-    10: "host administratively prohibited",
-    11: "network unreachable for TOS",
-    12: "host unreachable for TOS",
-    13: "communication administratively prohibited",
-    14: "host precedence violation",
-    15: "precedence cutoff in effect",
+#: ICMP destination-unreachable codes (RFC 792, RFC 1122, RFC 1812) other than 4.
+ICMP4_UNREACH: dict[int, Unreach] = {
+    0: Unreach.NETWORK,
+    1: Unreach.HOST,
+    2: Unreach.PROTOCOL,
+    3: Unreach.PORT,
+    5: Unreach.SOURCE_ROUTE,
+    6: Unreach.NETWORK_UNKNOWN,
+    7: Unreach.HOST_UNKNOWN,
+    9: Unreach.PROHIBITED,
+    10: Unreach.PROHIBITED,
+    11: Unreach.TOS,
+    12: Unreach.TOS,
+    13: Unreach.PROHIBITED,
+    14: Unreach.PRECEDENCE,
+    15: Unreach.PRECEDENCE,
 }
 
 #: ICMPv6 destination-unreachable codes (RFC 4443 section 3.1).
-ICMP6_UNREACH = {
-    0: "no route to destination",
-    1: "communication administratively prohibited",
-    2: "beyond scope of source address",
-    3: "address unreachable",
-    4: "port unreachable",
-    5: "source address failed ingress/egress policy",
-    6: "reject route to destination",
+ICMP6_UNREACH: dict[int, Unreach] = {
+    0: Unreach.NO_ROUTE,
+    1: Unreach.PROHIBITED,
+    2: Unreach.SCOPE,
+    3: Unreach.ADDRESS,
+    4: Unreach.PORT,
+    5: Unreach.POLICY,
+    6: Unreach.REJECT_ROUTE,
 }
 
 #: Errors from sendto() that mean "could not send this one", not "too big".
-SEND_ERRORS = {
-    errno.ENETUNREACH: "network unreachable (local)",
-    errno.EHOSTUNREACH: "host unreachable (no neighbour answer)",
-    errno.EPERM: "sending refused by the local firewall",
-    errno.EACCES: "sending refused by the local firewall",
+SEND_ERRORS: dict[int, Unreach] = {
+    errno.ENETUNREACH: Unreach.LOCAL_NETWORK,
+    errno.EHOSTUNREACH: Unreach.LOCAL_NEIGHBOUR,
+    errno.EPERM: Unreach.LOCAL_FIREWALL,
+    errno.EACCES: Unreach.LOCAL_FIREWALL,
 }
 
 
@@ -230,8 +232,10 @@ class RawProber:
         return self._register(sent, udp=True)
 
     def send(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
-        if request.kind == "udp":
+        if request.protocol is Protocol.UDP:
             return self._send_udp(target, request)
+        if request.protocol is not Protocol.ICMP:
+            raise NotImplementedError(f"{request.protocol.value} probes are not supported yet")
         sock = self._socket(target.family)
         ident = self._ident(target)
         seq = self._seq[target] = (self._seq[target] + 1) & 0xFFFF
@@ -256,11 +260,11 @@ class RawProber:
                 return LocalRefused(None)
             if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
                 return self._register(sent, lost=True)
-            reason = SEND_ERRORS.get(exc.errno or 0)
-            if reason is None:
+            code = SEND_ERRORS.get(exc.errno or 0)
+            if code is None:
                 raise
             self._register(sent)
-            self._pending.append((sent.token, Unreachable(reason, "local")))
+            self._pending.append((sent.token, Unreachable(code, "local")))
             return sent.token
         self.packets_sent += 1
         return self._register(sent)
@@ -357,7 +361,7 @@ class RawProber:
                 self._ignore(inner.dst)
                 return None
             return sent.token, TooBig(mtu, src, rtt_ms)
-        return sent.token, Unreachable(ICMP4_UNREACH.get(icmp.code, f"code {icmp.code}"), src)
+        return sent.token, Unreachable(ICMP4_UNREACH.get(icmp.code, Unreach.OTHER), src)
 
     def _parse6(self, data: bytes, src: str, at: float) -> tuple[int, Outcome] | None:
         if not data:
@@ -398,4 +402,4 @@ class RawProber:
                 self._ignore(inner.dst)
                 return None
             return sent.token, TooBig(int(msg.mtu), src, rtt_ms)
-        return sent.token, Unreachable(ICMP6_UNREACH.get(msg.code, f"code {msg.code}"), src)
+        return sent.token, Unreachable(ICMP6_UNREACH.get(msg.code, Unreach.OTHER), src)

@@ -12,7 +12,16 @@ and localization logic can be tested exhaustively and fast:
 * routers rate-limit their ICMP errors like Linux (a burst of 6, then one
   per second);
 * random loss on the way out and on the way back;
-* a target that does not answer echo requests.
+* a target that does not answer echo requests (or UDP, or TCP);
+* a return path with its own MTU: an echo reply (as big as its request)
+  larger than it vanishes, while the small answers to one-way UDP and TCP
+  probes come back whatever its MTU;
+* probe kinds: ICMP echo is answered by a reply of the same size, UDP to a
+  closed port by a small port unreachable (rate-limited like any ICMP
+  error), TCP by a small SYN-ACK or RST;
+* equal-cost legs or aggregated links: a path may have ``legs``, one of
+  which each flow takes by a hash of its source port (ICMP echo always
+  takes the first).
 
 Picture of a path with two routers::
 
@@ -31,9 +40,11 @@ from jumbopath.model import (
     LocalRefused,
     Outcome,
     ProbeRequest,
+    Protocol,
     Reply,
     TimeExceeded,
     TooBig,
+    Unreach,
     Unreachable,
 )
 from jumbopath.probers.base import Target
@@ -73,14 +84,41 @@ class SimPath:
     """len(segments) - 1 routers."""
     answers_echo: bool = True
     """False: the target drops echo requests."""
+    answers_udp: bool = True
+    """False: the target (or its firewall) drops UDP to closed ports silently."""
+    answers_tcp: bool = True
+    """False: the target drops TCP probes silently."""
     loss: float = 0.0
     """Probability a packet is lost, each way."""
     hop_delay_s: float = 0.0001
     """One-way delay per segment."""
+    return_mtu: int | None = None
+    """Smallest MTU on the way back (None: as large as any answer)."""
+    legs: tuple[SimPath, ...] = ()
+    """Equal-cost legs (or LAG members): a flow takes ``legs[hash(flow) % n]``;
+    ICMP echo takes ``legs[0]``. When set, the leg decides everything."""
 
     def __post_init__(self) -> None:
         if len(self.routers) != len(self.segments) - 1:
             raise ValueError("a path needs one router between each pair of segments")
+
+    @property
+    def interface_mtu(self) -> int:
+        """MTU of the local interface the path starts at."""
+        return (self.legs[0] if self.legs else self).segments[0].egress_mtu
+
+    def leg(self, request: ProbeRequest) -> SimPath:
+        """The path one probe takes."""
+        if not self.legs:
+            return self
+        if request.protocol is Protocol.ICMP or request.flow is None:
+            return self.legs[0]
+        return self.legs[_flow_hash(request.flow) % len(self.legs)]
+
+
+def _flow_hash(flow: int) -> int:
+    """A stable hash of a source port (Knuth's multiplicative hash), like a switch's."""
+    return ((flow * 2654435761) & 0xFFFFFFFF) >> 16
 
 
 @dataclass
@@ -132,7 +170,7 @@ class SimulatedProber:
         return bucket.take(at)
 
     def send(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
-        path = self.paths[target.address]
+        path = self.paths[target.address].leg(request)
         size = request.size
         if size > path.segments[0].egress_mtu:
             return LocalRefused(path.segments[0].egress_mtu)
@@ -160,10 +198,22 @@ class SimulatedProber:
                     return token
             if size > segment.l2_mtu:
                 return token
-        if not path.answers_echo:
-            return token
-        self._answer(path, token, self._clock + 2 * delay * len(path.segments), Reply(0.0))
+        self._arrive(path, target, request, token)
         return token
+
+    def _arrive(self, path: SimPath, target: Target, request: ProbeRequest, token: int) -> None:
+        """The probe reached the target: answer as the target would."""
+        at = self._clock + 2 * path.hop_delay_s * len(path.segments)
+        if request.protocol is Protocol.UDP:
+            # A small port unreachable, rate-limited like every ICMP error.
+            allowed = self._icmp_allowed(SimRouter(target.address), at)
+            if path.answers_udp and allowed:
+                self._answer(path, token, at, Unreachable(Unreach.PORT, target.address))
+        elif request.protocol is Protocol.TCP:
+            if path.answers_tcp:
+                self._answer(path, token, at, Reply(0.0))  # SYN-ACK or RST: small
+        elif path.answers_echo and (path.return_mtu is None or request.size <= path.return_mtu):
+            self._answer(path, token, at, Reply(0.0))
 
     def _answer(self, path: SimPath, token: int, at: float, outcome: Outcome) -> None:
         if self._lost(path):
@@ -195,6 +245,6 @@ class SimulatedProber:
         return out
 
 
-def unreachable(reason: str = "host unreachable", reporter: str = "198.18.0.1") -> Unreachable:
+def unreachable(code: Unreach = Unreach.HOST, reporter: str = "198.18.0.1") -> Unreachable:
     """Shorthand for tests."""
-    return Unreachable(reason, reporter)
+    return Unreachable(code, reporter)

@@ -9,7 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jumbopath.model import Break, Evidence, Finding, Hop, PathResult, Report
+from jumbopath.model import Break, Evidence, Finding, Hop, PathResult, Remark, Report
+from jumbopath.render.explain import (
+    break_sentence,
+    error_sentence,
+    finding_sentence,
+    remark_sentence,
+)
 
 SCHEMA = 1
 
@@ -39,12 +45,22 @@ def break_dict(b: Break) -> dict[str, Any]:
     """A located break as JSON."""
     return {
         "kind": b.kind.value,
+        "cause": b.cause.value,
         "after": b.after,
         "before": b.before,
         "mtu": b.mtu,
         "reported_by": b.reported_by,
-        "explanation": b.explanation,
+        "size": b.size,
+        "quiet_hops": list(b.quiet_hops),
+        "confirmed": b.confirmed,
+        "local": list(b.local),
+        "explanation": break_sentence(b),
     }
+
+
+def remark_dict(r: Remark) -> dict[str, Any]:
+    """A remark as JSON: its code and facts."""
+    return {"code": r.code, **dict(r.facts)}
 
 
 def result_dict(r: PathResult) -> dict[str, Any]:
@@ -54,6 +70,7 @@ def result_dict(r: PathResult) -> dict[str, Any]:
         "address": r.address,
         "family": r.family,
         "status": r.status.value,
+        "cause": None if r.cause is None else r.cause.value,
         "expected_mtu": r.expected_mtu,
         "path_mtu": r.path_mtu,
         "max_icmp_payload": r.max_icmp_payload,
@@ -68,22 +85,28 @@ def result_dict(r: PathResult) -> dict[str, Any]:
         "evidence": [_evidence(e) for e in r.evidence],
         "cached_mtu": r.cached_mtu,
         "ignored_icmp": r.ignored_icmp,
-        "notes": list(r.notes),
-        "error": r.error,
+        "notes": [remark_sentence(n) for n in r.notes],
+        "remarks": [remark_dict(n) for n in r.notes],
+        "error": r.error if r.error is not None else error_sentence(r),
+        "unreachable": None if r.unreachable is None else r.unreachable.value,
         "hops": None if r.hops is None else [hop_dict(h) for h in r.hops],
         "break": None if r.break_ is None else break_dict(r.break_),
-        "direction": r.direction,
+        "direction": None if r.direction is None else r.direction.value,
     }
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, results: tuple[PathResult, ...] = ()) -> dict[str, Any]:
     """A cross-target conclusion as JSON."""
     return {
         "scope": f.scope,
+        "cause": f.cause.value,
         "hop": f.hop,
         "failing": list(f.failing),
         "passing": list(f.passing),
-        "explanation": f.explanation,
+        "expected_mtu": f.expected_mtu,
+        "measured": list(f.measured),
+        "common_break": None if f.common_break is None else break_dict(f.common_break),
+        "explanation": finding_sentence(f, results),
     }
 
 
@@ -93,7 +116,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "schema": SCHEMA,
         "expected_mtu": report.expected_mtu,
         "results": [result_dict(r) for r in report.results],
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f, report.results) for f in report.findings],
     }
 
 

@@ -7,7 +7,14 @@ from rich.table import Table
 from rich.text import Text
 
 from jumbopath.model import BreakKind, PathResult, Report, Status
+from jumbopath.render.explain import (
+    break_sentence,
+    error_sentence,
+    finding_sentence,
+    remark_sentence,
+)
 from jumbopath.render.graph import broken_links
+from jumbopath.safe import safe_text
 from jumbopath.sizes import arithmetic_line, icmp_payload, reproduce_commands
 
 STYLE = {
@@ -42,10 +49,10 @@ def results_table(report: Report, command: str = "check") -> Table:
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in report.results:
-        iface = f"{r.interface} ({r.interface_mtu})" if r.interface else "-"
+        iface = f"{safe_text(r.interface, 40)} ({r.interface_mtu})" if r.interface else "-"
         table.add_row(
-            r.target,
-            r.address or "-",
+            safe_text(r.target, 80),
+            safe_text(r.address, 80) if r.address else "-",
             str(r.path_mtu) if r.path_mtu is not None else "-",
             str(r.max_icmp_payload) if r.max_icmp_payload is not None else "-",
             iface,
@@ -65,7 +72,7 @@ def hop_chain(r: PathResult) -> Text | None:
     broken = broken_links(r)
     b = r.break_
     text = Text("  path: ")
-    text.append(f"{r.interface or 'this host'}", style="bold")
+    text.append(safe_text(r.interface or "this host", 40), style="bold")
     for i, hop in enumerate(r.hops):
         if i in broken:
             mtu = b.mtu if b is not None and b.mtu else "?"
@@ -73,7 +80,7 @@ def hop_chain(r: PathResult) -> Text | None:
         else:
             lp = hop.largest_passing
             text.append(f" ─{lp or '?'}─ ", style="green" if lp else "dim")
-        label = hop.address or "* (no answer)"
+        label = safe_text(hop.address, 80) if hop.address else "* (no answer)"
         text.append(label, style="bold" if hop.address == r.address else "")
     return text
 
@@ -81,23 +88,23 @@ def hop_chain(r: PathResult) -> Text | None:
 def details(r: PathResult) -> list[RenderableType]:
     """What an admin needs for a path that is not OK."""
     out: list[RenderableType] = []
-    head = Text(f"\n{r.target}", style="bold")
+    head = Text(f"\n{safe_text(r.target, 200)}", style="bold")
     if r.address and r.address != r.target:
-        head.append(f" ({r.address})")
+        head.append(f" ({safe_text(r.address, 80)})")
     if r.status is Status.BELOW:
         head.append(f": path MTU {r.path_mtu}, expected {r.expected_mtu}", style="red")
     elif r.status is Status.UNREACHABLE:
         head.append(": unreachable", style="yellow")
     elif r.status is Status.ERROR:
-        head.append(f": {r.error}", style="magenta")
+        head.append(f": {error_sentence(r)}", style="magenta")
     out.append(head)
     chain = hop_chain(r)
     if chain is not None:
         out.append(chain)
     if r.break_ is not None and r.break_.kind is not BreakKind.NONE:
-        out.append(Text(f"  where: {r.break_.explanation}", style="bold"))
+        out.append(Text(f"  where: {break_sentence(r.break_)}", style="bold"))
     for note in r.notes:
-        out.append(Text(f"  note: {note}"))
+        out.append(Text(f"  note: {remark_sentence(note)}"))
     if r.status is Status.BELOW and r.address and r.expected_mtu and r.path_mtu:
         fam = r.family
         out.append(Text("  reproduce by hand (the first fails, the second passes):"))
@@ -122,5 +129,5 @@ def render_check(report: Report, command: str = "check") -> Group:
         if r.status is not Status.OK or (r.break_ is not None and r.hops):
             parts.extend(details(r))
     for f in report.findings:
-        parts.append(Text(f"\nverdict: {f.explanation}", style="bold"))
+        parts.append(Text(f"\nverdict: {finding_sentence(f, report.results)}", style="bold"))
     return Group(*parts)

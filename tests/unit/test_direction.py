@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from jumbopath.direction import CONTROL_SIZE, DirectionConfig, DirectionTest
-from jumbopath.model import Lost, Outcome, TooBig, Unreachable
+from jumbopath.direction import DirectionConfig, DirectionTest
+from jumbopath.model import Lost, Outcome, Protocol, TooBig, Unreach, Unreachable
+from jumbopath.sizes import CONTROL_SIZE
 
-ARRIVED = Unreachable("port unreachable", "198.18.2.2")
-PROHIBITED = Unreachable("communication administratively prohibited", "198.18.1.1")
+ARRIVED = Unreachable(Unreach.PORT, "198.18.2.2")
+PROHIBITED = Unreachable(Unreach.PROHIBITED, "198.18.1.1")
 
 
 def judge(config: DirectionConfig, small: Outcome | None, big: Outcome | None) -> str | None:
     test = DirectionTest(config)
     requests = test.poll(0.0)
-    assert all(r.kind == "udp" for r in requests)
+    assert all(r.protocol is Protocol.UDP for r in requests)
     for r in requests:
         test.on_sent(r, 0.0)
     for r in requests:

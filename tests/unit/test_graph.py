@@ -32,7 +32,7 @@ def traced(
     )
 
 
-SILENT_B = Break(BreakKind.SILENT, R2, B, 1500, None, "x")
+SILENT_B = Break(BreakKind.SILENT, R2, B, 1500, None)
 OK_A = traced(A, [(R1, 9000), (R2, 9000), (A, 9000)], Status.OK, None)
 BAD_B = traced(B, [(R1, 9000), (R2, 9000), (B, 1500)], Status.BELOW, SILENT_B)
 REPORT = Report(9000, (OK_A, BAD_B))
@@ -45,23 +45,23 @@ def test_broken_links_per_kind() -> None:
         B,
         [(R1, 1500), (B, 1500)],
         Status.BELOW,
-        Break(BreakKind.LOCAL_NIC, None, R1, 1500, None, "x"),
+        Break(BreakKind.LOCAL_NIC, None, R1, 1500, None),
     )
     assert broken_links(local) == {0}
     ptb = traced(
         B,
         [(R1, 9000), (R2, 9000), (B, 1500)],
         Status.BELOW,
-        Break(BreakKind.PTB, R2, B, 1500, R2, "x"),
+        Break(BreakKind.PTB, R2, B, 1500, R2),
     )
     assert broken_links(ptb) == {2}
-    first = traced(B, [(B, 1500)], Status.BELOW, Break(BreakKind.SILENT, None, B, 1500, None, "x"))
+    first = traced(B, [(B, 1500)], Status.BELOW, Break(BreakKind.SILENT, None, B, 1500, None))
     assert broken_links(first) == {0}
     bracket = traced(
         B,
         [(R1, 9000), (None, 1500), (R3, 1500), (B, 1500)],
         Status.BELOW,
-        Break(BreakKind.SILENT, R1, R3, 1500, None, "x"),
+        Break(BreakKind.SILENT, R1, R3, 1500, None),
     )
     assert broken_links(bracket) == {1, 2}
 

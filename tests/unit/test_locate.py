@@ -12,14 +12,19 @@ from dataclasses import dataclass
 
 import pytest
 
+from jumbopath import pipeline as check
+from jumbopath.egress import Egress
 from jumbopath.engine import Job, drive
-from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
-from jumbopath.model import BreakKind, Reply, TimeExceeded, TooBig
-from jumbopath.probers.base import Target
+from jumbopath.environment import SimulatedEnvironment
+from jumbopath.locate import HopPacer, LocateConfig, Locator
+from jumbopath.model import BreakKind, Cause, PathResult, Reply, Stage, TimeExceeded, TooBig
+from jumbopath.probers.base import Prober, Target
 from jumbopath.probers.simulated import SimPath, SimRouter, SimSegment, SimulatedProber, _Bucket
-from jumbopath.search import MtuSearch, SearchConfig
+from jumbopath.render.explain import break_sentence
 
 DST = "198.18.9.9"
+TWIN = "198.18.9.8"
+EGRESS = Egress("198.18.0.1", "eth0", 9000, 9000)
 R = [f"198.18.{i}.1" for i in range(20)]  # R[i]: the i-th router (1-based)
 
 
@@ -36,10 +41,26 @@ def path(*segments: SimSegment, routers: dict[int, dict[str, bool]] | None = Non
 
 @dataclass
 class Traced:
-    result: LocateResult
+    result: PathResult
     path_mtu: int | None
     elapsed_s: float
     packets: int
+
+    @property
+    def locate(self) -> Stage:
+        return next(st for st in self.result.stages if st.name == "locate")
+
+
+@dataclass
+class DepletedEnvironment(SimulatedEnvironment):
+    """Every router has just spent its whole ICMP budget on someone else."""
+
+    def prober(self) -> Prober:
+        prober = super().prober()
+        assert isinstance(prober, SimulatedProber)
+        for p in self.paths.values():
+            prober._buckets.update({r.address: _Bucket(0.0, 0.0) for r in p.routers})
+        return prober
 
 
 def trace(
@@ -48,36 +69,22 @@ def trace(
     expected: int = 9000,
     seed: int = 1,
     depleted: bool = False,
-    family: int = 4,
     map_size: bool = True,
 ) -> Traced:
-    prober = SimulatedProber({DST: p}, seed=seed)
-    if depleted:  # every router has just spent its whole ICMP budget on someone else
-        prober._buckets.update({r.address: _Bucket(0.0, 0.0) for r in p.routers})
-    target = Target(DST, DST, family)
-    max_size = p.segments[0].egress_mtu
-    search = MtuSearch(SearchConfig(family=family, max_size=max_size, expected=expected))
-    drive(prober, [Job(target, search)])
-    found = search.abandon(prober.now())
-    mtu = found.path_mtu
-    below = mtu is not None and mtu < expected
-    hint = next(
-        ((e.mtu, e.reporter) for e in found.evidence if e.outcome == "too-big" and e.mtu == mtu),
-        None,
-    )
-    config = LocateConfig(
-        family=family,
-        target=DST,
-        max_size=max_size,
-        fail_size=mtu + 1 if below and mtu is not None else None,
-        pass_size=mtu,
-        interface="eth0",
-        map_size=max_size if map_size else None,
-        ptb_hint=hint if hint and hint[0] is not None and hint[1] is not None else None,
-    )
-    locator = Locator(config)
-    elapsed = drive(prober, [Job(target, locator)], max_time_s=10)
-    return Traced(locator.abandon(prober.now()), mtu, elapsed, prober.packets_sent)
+    """What ``jumbopath trace`` does, on a simulated path: the real pipeline.
+
+    ``map_size=False``: a second identical target is traced beside it, and
+    with two breaks to locate the links before them are not labelled.
+    """
+    paths = {DST: p} if map_size else {DST: p, TWIN: p}
+    kind = DepletedEnvironment if depleted else SimulatedEnvironment
+    env = kind(paths, routes={a: EGRESS for a in paths}, seed=seed)
+    report = check.trace(check.CheckConfig(tuple(paths), expect=expected), env)
+    r = report.results[0]
+    prober = env.probers[0]
+    assert isinstance(prober, SimulatedProber)
+    located = next(st for st in r.stages if st.name == "locate")
+    return Traced(r, r.path_mtu, located.elapsed_s, prober.packets_sent)
 
 
 # (description, path, kind, after, before, mtu, reported_by, hop addresses)
@@ -226,17 +233,18 @@ def test_locates_the_break(desc, p, kind, after, before, mtu, reported_by, addre
         mtu,
         reported_by,
     )
+    assert t.result.hops is not None
     assert [h.address for h in t.result.hops] == addresses
-    assert t.result.conclusive
-    assert b.explanation
+    assert b.confirmed
     assert t.elapsed_s < 2.0, desc
 
 
 def test_silent_break_names_both_suspects_plainly() -> None:
     b = trace(path(seg(), seg(), seg(egress=1500), routers={2: {"ptb": False}})).result.break_
-    assert b is not None
-    assert "black hole" in b.explanation and "switch port" in b.explanation
-    assert R[2] in b.explanation and DST in b.explanation
+    assert b is not None and b.cause is Cause.SILENT_DROP
+    text = break_sentence(b)
+    assert "black hole" in text and "switch port" in text
+    assert R[2] in text and DST in text
 
 
 def test_silent_hop_in_the_bracket_is_named_not_blamed() -> None:
@@ -244,7 +252,8 @@ def test_silent_hop_in_the_bracket_is_named_not_blamed() -> None:
         seg(), seg(), seg(egress=1500), seg(), routers={2: {"time_exceeded": False, "ptb": False}}
     )
     b = trace(p).result.break_
-    assert b is not None and "hop(s) 2" in b.explanation
+    assert b is not None and b.quiet_hops == (2,) and (b.after, b.before) == (R[1], R[3])
+    assert "hop(s) 2" in break_sentence(b)
 
 
 def test_largest_passing_labels_every_hop() -> None:
@@ -258,8 +267,8 @@ def test_largest_passing_labels_every_hop() -> None:
 def test_clean_path_maps_hops_with_small_probes_only() -> None:
     t = trace(path(seg(), seg(), seg()))
     assert t.result.break_ is not None and t.result.break_.kind is BreakKind.NONE
-    assert t.result.probes_sent <= 8
-    assert all(e.size < 200 for e in t.result.evidence)
+    assert t.locate.probes <= 8
+    assert all(e.size < 200 for e in t.result.evidence if e.ttl is not None)
     assert [h.largest_passing for h in t.result.hops] == [9000, 9000, 9000]
 
 
@@ -296,7 +305,7 @@ def test_path_longer_than_one_sweep_window() -> None:
     t = trace(p)
     b = t.result.break_
     assert b is not None and (b.kind, b.after, b.before) == (BreakKind.SILENT, R[11], DST)
-    assert len(t.result.hops) == 12
+    assert t.result.hops is not None and len(t.result.hops) == 12
 
 
 def test_bounded_when_nothing_ever_answers() -> None:
@@ -367,7 +376,7 @@ def test_shared_pacer_keeps_two_targets_correct() -> None:
 
 def test_evidence_carries_ttl() -> None:
     t = trace(path(seg(), seg(egress=1500), routers={1: {"rate_limited": False}}))
-    rows = [e for e in t.result.evidence if e.outcome == "too-big"]
+    rows = [e for e in t.result.evidence if e.outcome == "too-big" and e.ttl is not None]
     assert rows and all(e.ttl is not None and e.reporter == R[1] for e in rows)
     assert any(e.outcome == "time-exceeded" for e in t.result.evidence)
 

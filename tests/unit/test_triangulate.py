@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jumbopath.model import Break, BreakKind, Hop, PathResult, Status
+from jumbopath.model import Break, BreakKind, Cause, Hop, PathResult, Status
+from jumbopath.render.explain import finding_sentence
 from jumbopath.triangulate import LOCAL, last_hop, triangulate
 
 R1, R2 = "198.18.1.2", "198.18.2.2"
@@ -34,11 +35,11 @@ def result(
 
 
 def silent(after: str, before: str) -> Break:
-    return Break(BreakKind.SILENT, after, before, 1500, None, "x")
+    return Break(BreakKind.SILENT, after, before, 1500, None, Cause.SILENT_DROP, size=1501)
 
 
 def ptb(reporter: str, before: str) -> Break:
-    return Break(BreakKind.PTB, reporter, before, 1500, reporter, "x")
+    return Break(BreakKind.PTB, reporter, before, 1500, reporter, Cause.ROUTER_TOO_BIG, size=1501)
 
 
 A, B, C = "198.18.3.1", "198.18.3.2", "198.18.3.3"
@@ -109,20 +110,39 @@ def test_triangulate(desc: str, results: list[PathResult], expected: list[tuple]
     assert found == expected
 
 
-def test_host_verdict_names_hosts_and_hop() -> None:
+def test_host_verdict_is_data() -> None:
     (f,) = triangulate([result(A, Status.OK), result(B, Status.BELOW)])
-    assert B in f.explanation and R2 in f.explanation and A in f.explanation
-    assert "access switch port" in f.explanation and "own NIC" in f.explanation
+    assert (f.cause, f.hop, f.failing, f.passing) == (Cause.HOST_SPECIFIC, R2, (B,), (A,))
+    assert f.expected_mtu == 9000 and f.common_break is None
 
 
-def test_shared_verdict_names_the_shared_elements() -> None:
+def test_shared_verdict_is_data() -> None:
     (f,) = triangulate([result(x, Status.BELOW, break_=silent(R2, x)) for x in (A, B)])
-    assert f"{R2}'s egress" in f.explanation and "switch or uplink" in f.explanation
+    assert (f.cause, f.hop, f.failing, f.passing) == (Cause.SHARED_ELEMENT, R2, (A, B), ())
+    assert f.measured == (1500,) and f.common_break is None  # two different far ends
 
 
-def test_shared_verdict_names_a_common_break_further_up() -> None:
+def test_shared_verdict_keeps_a_common_break_further_up() -> None:
     (f,) = triangulate([result(x, Status.BELOW, break_=ptb(R1, R2)) for x in (A, B)])
-    assert "same place" in f.explanation and R1 in f.explanation
+    assert f.common_break is not None and f.common_break.reported_by == R1
+
+
+# The wording, once: the sentences come from the explanation module.
+
+
+def test_host_verdict_wording() -> None:
+    (f,) = triangulate([result(A, Status.OK), result(B, Status.BELOW)])
+    text = finding_sentence(f)
+    assert B in text and R2 in text and A in text
+    assert "access switch port" in text and "own NIC" in text
+
+
+def test_shared_verdict_wording() -> None:
+    (f,) = triangulate([result(x, Status.BELOW, break_=silent(R2, x)) for x in (A, B)])
+    text = finding_sentence(f)
+    assert f"{R2}'s egress" in text and "switch or uplink" in text
+    (g,) = triangulate([result(x, Status.BELOW, break_=ptb(R1, R2)) for x in (A, B)])
+    assert "same place" in finding_sentence(g) and R1 in finding_sentence(g)
 
 
 def test_last_hop() -> None:

@@ -43,142 +43,30 @@ How it decides (traceroute with a size dimension):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
+from jumbopath.confirm import loss_estimate, silences_needed
+from jumbopath.locate import verdict
+from jumbopath.locate.config import LocateConfig, LocateResult
+from jumbopath.locate.pacer import HopPacer
 from jumbopath.model import (
     Break,
-    BreakKind,
     Evidence,
     Hop,
     LocalRefused,
     Lost,
     Outcome,
     ProbeRequest,
+    Remark,
     Reply,
     TimeExceeded,
     TooBig,
+    Unreach,
     Unreachable,
     outcome_name,
+    remark,
 )
-from jumbopath.search import CONTROL_SIZE
-
-# --------------------------------------------------------------------------
-# Pacing shared by every localizer of one run
-
-
-@dataclass
-class HopPacer:
-    """A model of each router's ICMP error token bucket, shared by the localizers of one run.
-
-    Linux allows a burst of ``burst`` errors toward one destination, then
-    refills one token every ``1 / rate_per_s`` seconds (``icmp_ratelimit``,
-    1000 ms by default; IPv6 refills faster on wide prefixes, so this is the
-    cautious side). Buckets are keyed by *slot*: the family and TTL a router
-    sits at, as seen from this host (paths toward many targets share their
-    first routers at the same TTLs, and a slot has a key before its router has
-    answered). A slot is charged for every probe sent to it, refunded when the
-    answer shows no router spent a token (the target answered, or a big probe
-    never got there), and emptied when a control probe to it goes unanswered.
-    """
-
-    burst: float = 6.0
-    """Tokens a rested router has."""
-    rate_per_s: float = 1.0
-    """Tokens regained per second."""
-    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
-
-    def tokens(self, slot: str, now: float) -> float:
-        """Tokens the router at ``slot`` is believed to have at ``now``."""
-        tokens, stamp = self._buckets.get(slot, (self.burst, now))
-        return min(self.burst, tokens + max(0.0, now - stamp) * self.rate_per_s)
-
-    def charge(self, slot: str, now: float, count: float = 1.0) -> None:
-        """The router at ``slot`` spent (or is about to spend) ``count`` tokens."""
-        self._buckets[slot] = (self.tokens(slot, now) - count, now)
-
-    def refund(self, slot: str, now: float, count: float = 1.0) -> None:
-        """A probe charged to ``slot`` turned out not to cost its router a token."""
-        self._buckets[slot] = (min(self.burst, self.tokens(slot, now) + count), now)
-
-    def drain(self, slot: str, now: float) -> None:
-        """The router at ``slot`` went quiet: its bucket is empty now."""
-        self._buckets[slot] = (0.0, now)
-
-    def ready_at(self, slot: str, now: float, need: float = 1.0) -> float:
-        """Earliest time the router at ``slot`` has ``need`` tokens."""
-        have = self.tokens(slot, now)
-        if have >= need:
-            return now
-        return now + (need - have) / self.rate_per_s
-
-
-# --------------------------------------------------------------------------
-# Configuration and result
-
-
-@dataclass(frozen=True, slots=True)
-class LocateConfig:
-    """What one localization knows before it starts."""
-
-    family: int
-    """4 or 6."""
-    target: str
-    """Address of the target (for explanations; the target answers echoes)."""
-    max_size: int
-    """Egress interface MTU: a failing size above it is the local NIC's fault."""
-    fail_size: int | None
-    """Smallest size known not to reach the target; None to map the hops only."""
-    pass_size: int | None
-    """Largest size known to reach the target (the path MTU), if any."""
-    interface: str | None = None
-    """Name of the egress interface (for explanations)."""
-    ptb_hint: tuple[int, str] | None = None
-    """(next-hop MTU, reporter) of a "too big" the search saw at the failing size."""
-    map_size: int | None = None
-    """Also probed at every TTL in the sweep, to label the links before the break
-    (usually the interface MTU); None to spare the routers' ICMP budget."""
-    max_hops: int = 16
-    """Largest TTL probed."""
-    sweep_hops: int = 8
-    """TTLs probed at once; the next window follows when the target is farther."""
-    error_rate: float = 1e-3
-    """Accepted chance that a silent segment is really loss."""
-    timeout_floor_s: float = 0.1
-    """Shortest wait before an unanswered probe counts as lost."""
-    first_timeout_s: float = 1.0
-    """Wait before anything has answered (no round-trip time known yet)."""
-    retry_gap_s: float = 1.0
-    """Wait before asking a hop that never answered once more."""
-    silent_after: int = 2
-    """Control attempts after which a hop counts as one that never answers."""
-    max_confirm: int = 8
-    """Most silent big probes ever needed at one hop."""
-    max_probes: int = 300
-    """Hard bound on probes."""
-    max_time_s: float = 3.0
-    """Hard bound on time."""
-
-
-@dataclass(frozen=True, slots=True)
-class LocateResult:
-    """What a finished (or abandoned) localization knows."""
-
-    hops: tuple[Hop, ...]
-    """TTL 1 up to the target (or the last hop that answered)."""
-    break_: Break | None
-    """Where big packets die; None when nothing could be said (target silent)."""
-    conclusive: bool
-    """False when the bounds on probes or time ended it first."""
-    probes_sent: int
-    """Probes sent (local refusals excluded)."""
-    elapsed_s: float
-    """From the first probe to the verdict."""
-    evidence: tuple[Evidence, ...]
-    """Per TTL and size, what was seen."""
-    notes: tuple[str, ...]
-    """Human remarks."""
-
+from jumbopath.sizes import CONTROL_SIZE
 
 # --------------------------------------------------------------------------
 # Internal state
@@ -191,7 +79,7 @@ class _HopState:
     attempts: int = 0  # resolved controls
     answers: int = 0
     last_sent: float | None = None
-    unreachable: str | None = None  # reason, when a router said unreachable here
+    unreachable: Unreach | None = None  # when a router said unreachable here
 
 
 @dataclass(slots=True)
@@ -237,7 +125,7 @@ class Locator:
     _wake: float | None = None
     _verdict: _Verdict | None = None
     _finished: float | None = None
-    _notes: list[str] = field(default_factory=list)
+    _notes: list[Remark] = field(default_factory=list)
 
     # ------------------------------------------------------------ properties
 
@@ -388,14 +276,13 @@ class Locator:
                     hop.address = address
                 elif hop.address != address:
                     self._note_once(
-                        f"hop {p.ttl} answered from {hop.address} and {address}: "
-                        "the path may change between probes (ECMP or a route flap)"
+                        remark("hop-changed", ttl=p.ttl, first=hop.address, then=address)
                     )
                 if rtt_ms is not None and (hop.rtt_ms is None or rtt_ms < hop.rtt_ms):
                     hop.rtt_ms = round(rtt_ms, 3)
             elif isinstance(outcome, Unreachable):
                 hop.answers += 1
-                hop.unreachable = outcome.reason
+                hop.unreachable = outcome.code
                 if hop.address is None and outcome.reporter != "local":
                     hop.address = outcome.reporter
             elif hop.address != self.config.target:
@@ -419,7 +306,7 @@ class Locator:
                 self._misses[p.ttl] = self._misses.get(p.ttl, 0) + 1
                 p.missed = True
 
-    def _note_once(self, note: str) -> None:
+    def _note_once(self, note: Remark) -> None:
         if note not in self._notes:
             self._notes.append(note)
 
@@ -461,12 +348,11 @@ class Locator:
         return False
 
     def _needed(self) -> int:
-        """Silent paired big probes that make loss an unlikely explanation."""
+        """Silent paired big probes that make loss an unlikely explanation (jumbopath.confirm)."""
         sent = sum(h.attempts for h in self._hops.values() if h.answers)
         lost = sum(h.attempts - h.answers for h in self._hops.values() if h.answers)
-        p = min((lost + 1) / (sent + 2), 0.9)
-        need = math.ceil(math.log(self.config.error_rate) / math.log(p))
-        return max(1, min(need, self.config.max_confirm))
+        need = silences_needed(loss_estimate(lost, sent), self.config.error_rate)
+        return min(need, self.config.max_confirm)
 
     def _sweep(self, now: float) -> list[ProbeRequest]:
         first = self._swept + 1
@@ -572,10 +458,7 @@ class Locator:
         assert fail is not None
         reach = self._reach.get(fail, 0)
         if end is not None and reach >= end:
-            self._note_once(
-                f"{fail}-byte probes reached {cfg.target} this time: the path MTU changed "
-                "during the run, or the loss was heavy"
-            )
+            self._note_once(remark("path-changed", size=fail, target=cfg.target))
             self._finish(now, self._none_break(), conclusive=False)
             return []
         need = self._needed()
@@ -616,108 +499,22 @@ class Locator:
 
     # -------------------------------------------------------------- verdicts
 
-    def _address(self, ttl: int) -> str | None:
-        if ttl <= 0:
-            return None
-        hop = self._hops.get(ttl)
-        return hop.address if hop is not None else None
-
-    def _where(self, address: str | None) -> str:
-        return address if address is not None else "this host"
+    def _hop_map(self) -> verdict.HopMap:
+        addresses = {t: h.address for t, h in self._hops.items()}
+        return verdict.HopMap(addresses, self._top())
 
     def _local_break(self) -> Break:
-        cfg = self.config
-        mtu = cfg.max_size if self._refused in (None, 0) else self._refused
-        nic = f"interface {cfg.interface}" if cfg.interface else "egress interface"
-        return Break(
-            kind=BreakKind.LOCAL_NIC,
-            after=None,
-            before=self._address(1),
-            mtu=mtu,
-            reported_by=None,
-            explanation=(
-                f"this host's {nic} has MTU {mtu}, below the {cfg.fail_size} bytes asked for: "
-                "raise the MTU of this host's NIC (and check the switch port it plugs into)"
-            ),
-        )
+        return verdict.local_break(self.config, self._hop_map(), self._refused)
 
     def _none_break(self) -> Break | None:
-        cfg = self.config
-        if cfg.pass_size is None:
-            return None
-        return Break(
-            kind=BreakKind.NONE,
-            after=None,
-            before=None,
-            mtu=cfg.pass_size,
-            reported_by=None,
-            explanation=f"{cfg.pass_size}-byte packets reach every hop up to {cfg.target}",
-        )
+        return verdict.none_break(self.config)
 
-    def _ptb_break(self, record: tuple[int, int, str] | None = None) -> Break:
-        cfg = self.config
-        ttl, mtu, reporter = record if record is not None else min(self._ptb)
-        position = next(
-            (t for t, h in sorted(self._hops.items()) if h.address == reporter), ttl - 1
-        )
-        before = self._address(position + 1)
-        toward = before or cfg.target
-        word = "fragmentation needed" if cfg.family == 4 else "packet too big"
-        return Break(
-            kind=BreakKind.PTB,
-            after=reporter,
-            before=before,
-            mtu=mtu,
-            reported_by=reporter,
-            explanation=(
-                f"router {reporter} answers {cfg.fail_size}-byte packets with "
-                f'"{word}", next-hop MTU {mtu}: raise the MTU of its interface toward '
-                f"{toward} (and of the switch ports on that segment)"
-            ),
-        )
+    def _ptb_break(self) -> Break:
+        ttl, mtu, reporter = min(self._ptb)
+        return verdict.ptb_break(self.config, self._hop_map(), ttl, mtu, reporter)
 
     def _silent_break(self, reach: int, before_ttl: int | None) -> Break:
-        cfg = self.config
-        after = self._address(reach)
-        if cfg.ptb_hint is not None and after is not None and cfg.ptb_hint[1] == after:
-            # The router spent its budget on the search's probes and is quiet now,
-            # but it did say "too big" then: its report is the better verdict.
-            return self._ptb_break((reach + 1, cfg.ptb_hint[0], after))
-        before = self._address(before_ttl) if before_ttl is not None else None
-        last = before_ttl if before_ttl is not None else self._top() + 1
-        gap = [t for t in range(reach + 1, last) if self._hop(t).address is None]
-        x, y = self._where(after), before or "the next hop"
-        receiving = f"{before}'s own NIC" if before == cfg.target else "the receiving NIC"
-        if after is None:
-            cause = (
-                f"a layer-2 element on the first segment (a switch port, an inter-switch "
-                f"link or {receiving}) drops them silently"
-            )
-        else:
-            cause = (
-                f"either {x}'s interface toward {y} has a smaller MTU and its ICMP errors "
-                f"are suppressed (a PMTUD black hole), or a layer-2 element between them "
-                f"(a switch port, an inter-switch link or {receiving}) drops them silently"
-            )
-        if gap:
-            hops = ", ".join(str(t) for t in gap)
-            cause += (
-                f"; hop(s) {hops} in between answer no traceroute probe, so the break may "
-                "also be at them"
-            )
-        if before is None and before_ttl is None:
-            cause += f"; no hop after {x} answers within {cfg.max_hops} hops"
-        return Break(
-            kind=BreakKind.SILENT,
-            after=after,
-            before=before,
-            mtu=cfg.pass_size,
-            reported_by=None,
-            explanation=(
-                f"{cfg.fail_size}-byte packets leave {x} but never reach {y}, and no error "
-                f"comes back: {cause}"
-            ),
-        )
+        return verdict.silent_break(self.config, self._hop_map(), reach, before_ttl)
 
     def _best_guess(self) -> Break | None:
         """The verdict from what is known when the bounds run out."""
@@ -732,15 +529,7 @@ class Locator:
         nxt = next(
             (t for t in range(reach + 1, self._top() + 1) if self._hop(t).address is not None), None
         )
-        b = self._silent_break(reach, nxt)
-        return Break(
-            b.kind,
-            b.after,
-            b.before,
-            b.mtu,
-            b.reported_by,
-            b.explanation + " (not confirmed: the time or probe limit ran out first)",
-        )
+        return verdict.unconfirmed(self._silent_break(reach, nxt))
 
     def _finish(self, now: float, break_: Break | None, *, conclusive: bool) -> None:
         self._verdict = _Verdict(break_, conclusive)

@@ -1,0 +1,125 @@
+"""The one door to the world: names, routes, the local side and the prober.
+
+A check needs to resolve names, ask the kernel how it would reach each
+target, read what the local side says about an interface (its MTU, VLAN and
+bridge parents, the LLDP switch port), and send probes. All of that reaches
+the check through an :class:`Environment`. :class:`SystemEnvironment` wraps
+this machine; :class:`SimulatedEnvironment` answers from data and a
+simulated path, so a unit test runs a whole ``check`` or ``trace`` without
+root, sockets or time passing (the prober's clock is the check's clock).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from jumbopath.egress import Egress
+from jumbopath.errors import NoRoute, UsageError
+from jumbopath.probers.base import Prober, Target
+from jumbopath.probers.simulated import SimPath, SimulatedProber
+
+
+class Environment(Protocol):
+    """What a check asks of the world."""
+
+    def resolve(self, names: Sequence[str], family: int | None) -> list[Target]:
+        """Names and addresses to targets (UsageError for a name that does not resolve)."""
+        ...
+
+    def egress(self, target: Target) -> Egress:
+        """How this host would send to ``target`` (CannotMeasure: no route, interface down)."""
+        ...
+
+    def local_context(self, interface: str, expected: int | None) -> list[str]:
+        """What the local side says about ``interface`` falling short of ``expected``."""
+        ...
+
+    def prober(self) -> Prober:
+        """A new prober; the caller closes it."""
+        ...
+
+
+@dataclass
+class SystemEnvironment:
+    """This machine: the resolver, the kernel's routes, psutil, lldpd, raw sockets."""
+
+    lldpd_socket: str | None = field(
+        default_factory=lambda: os.environ.get("JUMBOPATH_LLDPD_SOCKET")
+    )
+    """lldpd's control socket (``--lldpd-socket`` / ``JUMBOPATH_LLDPD_SOCKET``)."""
+
+    def resolve(self, names: Sequence[str], family: int | None) -> list[Target]:
+        from jumbopath.egress import resolve
+
+        return resolve(list(names), family)
+
+    def egress(self, target: Target) -> Egress:
+        from jumbopath.egress import egress
+
+        return egress(target)
+
+    def local_context(self, interface: str, expected: int | None) -> list[str]:
+        from jumbopath.nics import local_context
+
+        return local_context(interface, expected, lldpd_socket=self.lldpd_socket)
+
+    def prober(self) -> Prober:
+        from jumbopath.probers.raw import RawProber
+
+        return RawProber()
+
+
+@dataclass
+class SimulatedEnvironment:
+    """A world made of data, for tests: simulated paths, fixed routes and names."""
+
+    paths: Mapping[str, SimPath]
+    """Target address to its :class:`~jumbopath.probers.simulated.SimPath`."""
+    routes: Mapping[str, Egress] = field(default_factory=dict)
+    """Target address to its egress; default: ``lab0`` with the first segment's MTU."""
+    names: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Host name to addresses."""
+    local: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """Interface to what its local side says."""
+    seed: int = 1
+    """Seed of the simulated loss."""
+    probers: list[Prober] = field(default_factory=list)
+    """Every prober handed out (tests read their counters)."""
+
+    def resolve(self, names: Sequence[str], family: int | None) -> list[Target]:
+        import ipaddress
+
+        targets = []
+        for name in names:
+            try:
+                found = [str(ipaddress.ip_address(name))]
+            except ValueError:
+                if name not in self.names:
+                    raise UsageError(f"cannot resolve {name!r}: give an address") from None
+                found = list(self.names[name])
+            for addr in found:
+                fam = ipaddress.ip_address(addr).version
+                if family is None or fam == family:
+                    targets.append(Target(name, addr, fam))
+        return targets
+
+    def egress(self, target: Target) -> Egress:
+        if target.address in self.routes:
+            return self.routes[target.address]
+        path = self.paths.get(target.address)
+        if path is None:
+            raise NoRoute(f"no route to {target.address}")
+        mtu = path.interface_mtu
+        source = "198.18.0.1" if target.family == 4 else "2001:db8::1"
+        return Egress(source, "lab0", mtu, mtu)
+
+    def local_context(self, interface: str, expected: int | None) -> list[str]:
+        return list(self.local.get(interface, ()))
+
+    def prober(self) -> Prober:
+        prober = SimulatedProber(dict(self.paths), seed=self.seed)
+        self.probers.append(prober)
+        return prober

@@ -1,0 +1,470 @@
+"""The check pipeline (``check`` and ``trace``): explicit stages over one state per path.
+
+    resolve → route → search → locate (with the one-way test) → local side
+            → kernel cache → triangulate
+
+Each stage reads and updates the :class:`PathState` of every target; the
+probing stages hand pure planners to :func:`jumbopath.engine.drive`, the
+only network loop. Everything from outside (names, routes, the local side,
+the prober and its clock) comes through one
+:class:`~jumbopath.environment.Environment`, so a unit test runs the whole
+pipeline on simulated paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from jumbopath.direction import DirectionConfig, DirectionTest
+from jumbopath.egress import Egress
+from jumbopath.engine import Job, drive
+from jumbopath.environment import Environment, SystemEnvironment
+from jumbopath.errors import CannotMeasure, UsageError
+from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
+from jumbopath.model import (
+    Break,
+    BreakKind,
+    Cause,
+    Direction,
+    PathResult,
+    Report,
+    Stage,
+    Status,
+    remark,
+)
+from jumbopath.probers.base import Prober, Target
+from jumbopath.search import MtuSearch, SearchConfig, SearchResult
+from jumbopath.sizes import MIN_MTU, check_mtu
+from jumbopath.triangulate import triangulate
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` whenever a target's search finishes."""
+
+#: Bound on the localization time of one run, seconds, plus one per extra failing
+#: target (they share routers' ICMP budgets, about one answer per second), capped.
+LOCATE_MAX_TIME_S = 3.0
+LOCATE_MAX_TIME_CAP_S = 8.0
+#: Passing targets mapped alongside failing ones so they can be compared (triangulate).
+MAX_COMPARED = 32
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """What ``jumbopath check`` was asked to do."""
+
+    targets: tuple[str, ...]
+    """Names or addresses as typed."""
+    expect: int | None = None
+    """MTU every path must carry; None: each path's egress interface MTU."""
+    family: int | None = None
+    """4, 6, or None for every family a name resolves to."""
+    max_time_s: float = 5.0
+    """Bound on probing time for the whole run."""
+
+
+@dataclass(slots=True)
+class PathState:
+    """One target on its way through the stages."""
+
+    target: Target
+    """Where the probes go."""
+    route: Egress | None = None
+    """How this host reaches it (None: it cannot)."""
+    result: PathResult | None = None
+    """The verdict so far (set by the route stage on failure, else by the search)."""
+    timeout_s: float = 0.5
+    """How long the search waited for an answer (follows the RTT); reused later."""
+
+    @property
+    def measured(self) -> bool:
+        """Whether the path was probed (it has a route and a search result)."""
+        return self.route is not None and self.result is not None
+
+    def done(self) -> PathResult:
+        """The final result."""
+        assert self.result is not None
+        return self.result
+
+
+# --------------------------------------------------------------------------
+# The pipeline
+
+
+def check(
+    config: CheckConfig,
+    env: Environment | None = None,
+    on_progress: Progress | None = None,
+    *,
+    trace_all: bool = False,
+) -> Report:
+    """Find the exact path MTU to every target, all at once.
+
+    Every target below expectation then gets its break located and the way
+    its big packets die; with ``trace_all`` every target gets its hop map.
+    """
+    env = env if env is not None else SystemEnvironment()
+    _validate(config)
+    states = [PathState(t) for t in env.resolve(config.targets, config.family)]
+    route_stage(states, env, config)
+    if not any(s.route is not None for s in states):
+        # Nothing could be measured at all: say why in one line (exit 3).
+        first = states[0].result if states else None
+        raise CannotMeasure(first.error if first and first.error else "nothing could be measured")
+    prober = env.prober()
+    try:
+        search_stage(states, prober, config, on_progress)
+        locate_stage(states, prober, trace_all=trace_all)
+    finally:
+        prober.close()
+    local_side_stage(states, env)
+    kernel_cache_stage(states, env)
+    results = tuple(s.done() for s in states)
+    return Report(expected_mtu=config.expect, results=results, findings=triangulate(results))
+
+
+def trace(
+    config: CheckConfig,
+    env: Environment | None = None,
+    on_progress: Progress | None = None,
+) -> Report:
+    """``check`` plus the hop map of every target and where its big packets die."""
+    return check(config, env, on_progress, trace_all=True)
+
+
+def _validate(config: CheckConfig) -> None:
+    if not config.targets:
+        raise UsageError(
+            "no targets given: name at least one host or address, e.g. jumbopath check 198.18.2.1"
+        )
+    if config.expect is not None:
+        check_mtu(config.expect)
+        if config.family == 6 and config.expect < MIN_MTU[6]:
+            raise UsageError(
+                f"--expect {config.expect} is below the IPv6 minimum MTU of 1280 (RFC 8200)"
+            )
+
+
+# --------------------------------------------------------------------------
+# Stage: route
+
+
+def route_stage(states: Sequence[PathState], env: Environment, config: CheckConfig) -> None:
+    """Ask how each target is reached; a path that cannot be is an error result."""
+    for state in states:
+        try:
+            state.route = env.egress(state.target)
+        except CannotMeasure as exc:
+            t = state.target
+            state.result = PathResult(
+                target=t.name,
+                address=t.address,
+                family=t.family,
+                status=Status.ERROR,
+                expected_mtu=config.expect,
+                error=str(exc),
+                cause=Cause.NOT_MEASURED,
+            )
+
+
+# --------------------------------------------------------------------------
+# Stage: search
+
+
+def search_stage(
+    states: Sequence[PathState],
+    prober: Prober,
+    config: CheckConfig,
+    on_progress: Progress | None = None,
+) -> None:
+    """The exact path MTU of every routed target, all in one drive."""
+    jobs: list[tuple[PathState, Job[MtuSearch]]] = []
+    for state in states:
+        if state.route is None:
+            continue
+        search = MtuSearch(
+            SearchConfig(
+                family=state.target.family,
+                max_size=state.route.interface_mtu or 65535,
+                expected=_search_expectation(config.expect, state.target.family),
+                max_time_s=config.max_time_s,
+            )
+        )
+        jobs.append((state, Job(state.target, search)))
+    drive(prober, [j for _, j in jobs], max_time_s=config.max_time_s + 1.0, on_progress=on_progress)
+    for state, job in jobs:
+        state.timeout_s = job.planner.timeout_s()
+        found = job.planner.abandon(prober.now())
+        assert state.route is not None
+        expected = config.expect if config.expect is not None else state.route.interface_mtu
+        state.result = search_result(
+            state.target, state.route, expected, found, prober.ignored(state.target)
+        )
+
+
+def _search_expectation(expect: int | None, family: int) -> int | None:
+    if expect is not None and family == 6 and expect < MIN_MTU[6]:
+        return MIN_MTU[6]
+    return expect
+
+
+def search_result(
+    target: Target, route: Egress, expected: int | None, found: SearchResult, ignored: int
+) -> PathResult:
+    """A path's verdict from its search: status, cause and remarks."""
+    remarks = []
+    mtu = found.path_mtu
+    if not found.reachable:
+        status = Status.UNREACHABLE if found.conclusive else Status.ERROR
+        if not found.conclusive:
+            cause = Cause.TIME_LIMIT
+        elif found.unreachable is not None:
+            cause = Cause.ICMP_UNREACHABLE
+        else:
+            cause = Cause.NO_ANSWER
+        why = found.unreachable.value if found.unreachable is not None else None
+        remarks.append(remark("no-answer", address=target.address, reason=why))
+    elif expected is not None and mtu is not None and mtu >= expected:
+        status, cause = Status.OK, Cause.CARRIES
+    elif not found.conclusive:
+        status, cause = Status.ERROR, Cause.INCONCLUSIVE
+    else:
+        status, cause = Status.BELOW, Cause.BELOW_UNLOCATED
+    if found.loss > 0 and found.reachable:
+        remarks.append(remark("loss-retried", loss=found.loss))
+    if ignored:
+        remarks.append(remark("icmp-ignored", count=ignored, address=target.address))
+    return PathResult(
+        target=target.name,
+        address=target.address,
+        family=target.family,
+        status=status,
+        expected_mtu=expected,
+        path_mtu=mtu,
+        interface=route.interface,
+        interface_mtu=route.interface_mtu,
+        loss=found.loss if found.reachable else 1.0,
+        probes_sent=found.probes_sent,
+        elapsed_s=found.elapsed_s,
+        stages=(Stage("search", found.probes_sent, found.elapsed_s),),
+        evidence=found.evidence,
+        cached_mtu=route.route_mtu,
+        ignored_icmp=ignored,
+        notes=tuple(remarks),
+        cause=cause,
+        unreachable=found.unreachable,
+    )
+
+
+# --------------------------------------------------------------------------
+# Stage: locate, with the one-way test
+
+
+def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool = False) -> None:
+    """Locate the break of every target below expectation, and the way its big
+    packets die, all in one drive.
+
+    Passing targets of the same family are mapped too (small probes only),
+    so targets behind the same last hop can be compared; with ``trace_all``
+    every measured target is mapped.
+    """
+    measured = [s for s in states if s.measured]
+    failing = [s for s in measured if s.done().status is Status.BELOW]
+    directions = _direction_jobs(failing)
+    chosen = list(failing)
+    if trace_all:
+        mapped = (Status.OK, Status.UNREACHABLE)
+        chosen += [s for s in measured if s not in failing and s.done().status in mapped]
+    elif failing:
+        families = {s.target.family for s in failing}
+        passing = [
+            s
+            for s in measured
+            if s.done().status is Status.OK and s.target.family in families
+        ]
+        chosen += passing[:MAX_COMPARED]
+    if not chosen and not directions:
+        return
+    pacer = HopPacer()
+    # Probing the interface MTU at every hop labels the links before the
+    # break; with many paths through the same routers it would spend their
+    # ICMP budget, so only when one break is located.
+    label = len(failing) == 1
+    budget = min(LOCATE_MAX_TIME_S + max(0, len(failing) - 1), LOCATE_MAX_TIME_CAP_S)
+    locators = [
+        (s, Job(s.target, Locator(_locate_config(s, label=label, budget=budget), pacer)))
+        for s in chosen
+    ]
+    drive(prober, [*(j for _, j in locators), *(j for _, j in directions)], max_time_s=budget + 1)
+    for state, job in locators:
+        state.result = _with_location(state.done(), job.planner.abandon(prober.now()))
+    for state, test in directions:
+        state.result = _with_direction(state.done(), test.planner, prober.now())
+
+
+def _direction_jobs(failing: Sequence[PathState]) -> list[tuple[PathState, Job[DirectionTest]]]:
+    """A router's "too big" or the local kernel's refusal already says forward;
+    a silent failure gets a one-way test (see :mod:`jumbopath.direction`)."""
+    jobs = []
+    for state in failing:
+        r = state.done()
+        if r.expected_mtu is None or state.route is None:
+            continue
+        if {e.outcome for e in r.evidence} & {"too-big", "local-refused"}:
+            state.result = replace(r, direction=Direction.FORWARD)
+            continue
+        size = min(r.expected_mtu, state.route.interface_mtu or r.expected_mtu)
+        config = DirectionConfig.for_loss(state.target.family, size, r.loss)
+        # Wait as long as the search waited for an answer (it follows the RTT).
+        config = replace(config, timeout_s=state.timeout_s)
+        jobs.append((state, Job(state.target, DirectionTest(config))))
+    return jobs
+
+
+def _with_direction(r: PathResult, test: DirectionTest, now: float) -> PathResult:
+    direction = test.abandon(now)
+    brk = _return_break(r, test.config.size) if direction is Direction.RETURN else r.break_
+    stages = (*r.stages, Stage("direction", test.probes_sent, test.elapsed_s))
+    return replace(
+        r,
+        direction=direction,
+        break_=brk,
+        cause=_cause(r.status, brk, r.cause),
+        probes_sent=r.probes_sent + test.probes_sent,
+        stages=stages,
+        elapsed_s=_probing_time(stages),
+    )
+
+
+def _return_break(r: PathResult, size: int) -> Break:
+    """Big packets arrive but the big answers die on the way back.
+
+    TTL-limited probes cannot see a return path that differs from the way
+    there: their errors are small. So the forward hop map says nothing here.
+    """
+    return Break(
+        kind=BreakKind.SILENT,
+        cause=Cause.RETURN_PATH,
+        after=r.address,
+        before=None,
+        mtu=r.path_mtu,
+        reported_by=None,
+        size=size,
+        target=r.address,
+        family=r.family,
+    )
+
+
+def _cause(status: Status, brk: Break | None, current: Cause | None) -> Cause | None:
+    """A below path's cause is its break's, once located."""
+    if status is not Status.BELOW:
+        return current
+    if brk is not None and brk.kind is not BreakKind.NONE:
+        return brk.cause
+    return Cause.BELOW_UNLOCATED
+
+
+def _probing_time(stages: Sequence[Stage]) -> float:
+    """The search runs first; the later stages run side by side."""
+    first = sum(st.elapsed_s for st in stages if st.name == "search")
+    later = [st.elapsed_s for st in stages if st.name != "search"]
+    return round(first + max(later, default=0.0), 4)
+
+
+def _locate_config(state: PathState, *, label: bool, budget: float) -> LocateConfig:
+    result, route = state.done(), state.route
+    assert route is not None and result.address is not None
+    below = result.status is Status.BELOW and result.path_mtu is not None
+    return LocateConfig(
+        family=result.family,
+        target=result.address,
+        max_size=route.interface_mtu or 65535,
+        fail_size=result.path_mtu + 1 if below and result.path_mtu is not None else None,
+        pass_size=result.path_mtu,
+        interface=route.interface,
+        ptb_hint=_ptb_hint(result),
+        map_size=route.interface_mtu if label else None,
+        max_time_s=budget,
+    )
+
+
+def _ptb_hint(result: PathResult) -> tuple[int, str] | None:
+    """The "too big" that set the path MTU during the search, if any."""
+    for e in result.evidence:
+        if e.outcome != "too-big" or e.reporter is None:
+            continue
+        if e.mtu is not None and e.mtu == result.path_mtu:
+            return (e.mtu, e.reporter)
+    return None
+
+
+def _with_location(result: PathResult, found: LocateResult) -> PathResult:
+    stages = (*result.stages, Stage("locate", found.probes_sent, found.elapsed_s))
+    return replace(
+        result,
+        hops=found.hops,
+        break_=found.break_,
+        cause=_cause(result.status, found.break_, result.cause),
+        probes_sent=result.probes_sent + found.probes_sent,
+        elapsed_s=round(result.elapsed_s + found.elapsed_s, 4),
+        stages=stages,
+        evidence=result.evidence + found.evidence,
+        notes=result.notes + found.notes,
+    )
+
+
+# --------------------------------------------------------------------------
+# Stages after probing: the local side and the kernel's cache
+
+
+def local_side_stage(states: Sequence[PathState], env: Environment) -> None:
+    """Add what the local side says to every verdict below expectation.
+
+    A local interface below the expected MTU, a VLAN or bridge larger than
+    what it rides on, or a switch port whose LLDP maximum frame size is too
+    small (from lldpd, when it runs): in the break when the break is the
+    local NIC, else as remarks.
+    """
+    said: dict[tuple[str, int | None], list[str]] = {}
+    for state in states:
+        r = state.result
+        if r is None or r.status is not Status.BELOW or r.interface is None:
+            continue
+        key = (r.interface, r.expected_mtu)
+        if key not in said:
+            said[key] = env.local_context(r.interface, r.expected_mtu)
+        facts = said[key]
+        if not facts:
+            continue
+        brk = r.break_
+        if brk is not None and brk.kind is BreakKind.LOCAL_NIC:
+            state.result = replace(r, break_=replace(brk, local=(*brk.local, *facts)))
+        else:
+            extra = tuple(remark("local-side", text=f) for f in facts)
+            state.result = replace(r, notes=(*r.notes, *extra))
+
+
+def kernel_cache_stage(states: Sequence[PathState], env: Environment) -> None:
+    """What the kernel's path MTU cache says, before and after the run.
+
+    After: it may have learnt from the probes' errors, or from forgeries.
+    A cached value below both the measured MTU and the interface MTU is
+    worth telling: applications on this host use it until it expires.
+    """
+    for state in states:
+        r, route = state.result, state.route
+        if r is None or route is None:
+            continue
+        try:
+            after = env.egress(state.target).route_mtu
+        except CannotMeasure:
+            after = None
+        mtu = r.path_mtu
+        extra = []
+        for value in dict.fromkeys(v for v in (route.route_mtu, after) if v is not None):
+            if mtu is not None and r.interface_mtu is not None and mtu != value < r.interface_mtu:
+                extra.append(
+                    remark("kernel-cache", cached=value, measured=mtu, address=r.address)
+                )
+        cached = after if after is not None else route.route_mtu
+        state.result = replace(r, cached_mtu=cached, notes=(*r.notes, *extra))

@@ -1,0 +1,245 @@
+"""Every sentence jumbopath says about a path, a break or a finding: one place.
+
+The decision modules return data with stable cause codes
+(:class:`~jumbopath.model.Cause`) and the facts behind them; the text
+renderers (and the ``explanation`` fields of the JSON document, kept for
+people reading it) get their words from here. Tests of the logic assert on
+the data; a few render tests check the wording.
+
+Addresses and names that came from outside are made terminal-safe here
+(:func:`jumbopath.safe.safe_text`) before they enter a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from jumbopath.model import Break, BreakKind, Cause, Finding, PathResult, Remark, Status
+from jumbopath.safe import safe_text
+
+
+def _s(value: object) -> str:
+    return safe_text(value, 200)
+
+
+def _join(names: Sequence[str]) -> str:
+    names = [_s(n) for n in names]
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+# --------------------------------------------------------------------------
+# Breaks
+
+
+def _receiving(b: Break) -> str:
+    return f"{_s(b.before)}'s own NIC" if b.before and b.before == b.target else "the receiving NIC"
+
+
+def _local(b: Break) -> str:
+    nic = f"interface {_s(b.interface)}" if b.interface else "egress interface"
+    return (
+        f"this host's {nic} has MTU {b.mtu}, below the {b.size} bytes asked for: "
+        "raise the MTU of this host's NIC (and check the switch port it plugs into)"
+    )
+
+
+def _ptb(b: Break) -> str:
+    word = "fragmentation needed" if b.family == 4 else "packet too big"
+    toward = _s(b.before or b.target)
+    return (
+        f"router {_s(b.reported_by)} answers {b.size}-byte packets with "
+        f'"{word}", next-hop MTU {b.mtu}: raise the MTU of its interface toward '
+        f"{toward} (and of the switch ports on that segment)"
+    )
+
+
+def _silent(b: Break) -> str:
+    x = _s(b.after) if b.after is not None else "this host"
+    y = _s(b.before) if b.before else "the next hop"
+    if b.cause is Cause.SILENT_FIRST_SEGMENT or b.after is None:
+        cause = (
+            f"a layer-2 element on the first segment (a switch port, an inter-switch "
+            f"link or {_receiving(b)}) drops them silently"
+        )
+    else:
+        cause = (
+            f"either {x}'s interface toward {y} has a smaller MTU and its ICMP errors "
+            f"are suppressed (a PMTUD black hole), or a layer-2 element between them "
+            f"(a switch port, an inter-switch link or {_receiving(b)}) drops them silently"
+        )
+    if b.quiet_hops:
+        hops = ", ".join(str(t) for t in b.quiet_hops)
+        cause += (
+            f"; hop(s) {hops} in between answer no traceroute probe, so the break may "
+            "also be at them"
+        )
+    if b.cause is Cause.SILENT_NO_NEXT_HOP:
+        cause += f"; no hop after {x} answers within {b.max_hops} hops"
+    return f"{b.size}-byte packets leave {x} but never reach {y}, and no error comes back: {cause}"
+
+
+def _return(b: Break) -> str:
+    addr = _s(b.after)
+    return (
+        f"{b.size}-byte packets reach {addr} (one-way probes arrive), but its "
+        f"answers larger than {b.mtu} bytes never come back: the limit is on the "
+        f"return path from {addr}, which takes a different route; run "
+        f"`jumbopath trace` from {addr} toward this host to locate it"
+    )
+
+
+def _none(b: Break) -> str:
+    return f"{b.mtu}-byte packets reach every hop up to {_s(b.target)}"
+
+
+_BREAK: dict[Cause, Callable[[Break], str]] = {
+    Cause.LOCAL_MTU: _local,
+    Cause.ROUTER_TOO_BIG: _ptb,
+    Cause.SILENT_DROP: _silent,
+    Cause.SILENT_FIRST_SEGMENT: _silent,
+    Cause.SILENT_NO_NEXT_HOP: _silent,
+    Cause.RETURN_PATH: _return,
+    Cause.NO_BREAK: _none,
+}
+
+
+def break_sentence(b: Break) -> str:
+    """What an admin reads about a break: where, and what to raise or look at."""
+    text = _BREAK.get(b.cause, _none)(b)
+    if b.local:
+        text = "; ".join([text, *(_s(x) for x in b.local)])
+    if not b.confirmed:
+        text += " (not confirmed: the time or probe limit ran out first)"
+    return text
+
+
+def break_place(b: Break) -> str:
+    """A short name for where a break is (used when several paths share it)."""
+    if b.kind is BreakKind.LOCAL_NIC:
+        return "this host's own NIC"
+    if b.kind is BreakKind.PTB:
+        return f"router {_s(b.reported_by)}'s egress (it reports MTU {b.mtu})"
+    after = _s(b.after) if b.after else "this host"
+    return f"the segment between {after} and {_s(b.before) if b.before else 'the next hop'}"
+
+
+# --------------------------------------------------------------------------
+# Findings across targets
+
+
+def finding_sentence(f: Finding, results: Sequence[PathResult] = ()) -> str:
+    """The cross-target conclusion. ``results`` supplies addresses for the names."""
+    addresses = {r.target: r.address for r in results}
+
+    def named(targets: Sequence[str]) -> str:
+        return _join(
+            [t if addresses.get(t) in (None, t) else f"{t} ({addresses[t]})" for t in targets]
+        )
+
+    hop = _s(f.hop) if f.hop else None
+    behind = f"behind {hop}" if hop else "on this host's own segment"
+    want = str(f.expected_mtu) if f.expected_mtu else "the expected MTU"
+    if f.cause is Cause.HOST_SPECIFIC:
+        one = len(f.failing) == 1
+        shared = f"{hop} and the segment" if hop else "the segment"
+        return (
+            f"{named(f.failing)} {'falls' if one else 'fall'} short of {want} while "
+            f"{named(f.passing)} {behind} carr{'ies' if len(f.passing) == 1 else 'y'} it: "
+            f"the fault is specific to {named(f.failing)}: {'its' if one else 'their'} access "
+            f"switch port or {'its' if one else 'their'} own NIC, not {shared} they share"
+        )
+    measured = "/".join(str(m) for m in f.measured) or "less"
+    egress = f"{hop}'s egress interface toward them, or " if hop else ""
+    text = (
+        f"every target {behind} ({named(f.failing)}) carries only {measured} of {want}: "
+        f"suspect what they share: {egress}the switch or uplink between "
+        f"{hop or 'this host'} and them"
+    )
+    if f.common_break is not None:
+        text += f"; all of them break at the same place: {break_place(f.common_break)}"
+    return text
+
+
+# --------------------------------------------------------------------------
+# Remarks and errors on one path
+
+
+def _no_answer(r: Remark) -> str:
+    why = r.fact("reason")
+    tail = f" ({why})" if why else ": it drops echo requests, is down, or the path is cut"
+    return f"no answer from {_s(r.fact('address'))}{tail}"
+
+
+def _loss(r: Remark) -> str:
+    return (
+        f"{float(r.fact('loss') or 0):.0%} of probes that should pass were lost; "
+        "sizes were retried until loss could not explain the result"
+    )
+
+
+def _ignored(r: Remark) -> str:
+    return (
+        f"{r.fact('count')} ICMP error(s) about {_s(r.fact('address'))} ignored: they quoted "
+        "no probe of this run or claimed an impossible MTU (RFC 5927)"
+    )
+
+
+def _cache(r: Remark) -> str:
+    value = r.fact("cached")
+    return (
+        f"the kernel has cached a path MTU of {value} toward {_s(r.fact('address'))}, "
+        f"but {r.fact('measured')} was measured: applications here use {value} until it "
+        "expires (`ip route flush cache` clears it)"
+    )
+
+
+def _changed(r: Remark) -> str:
+    return (
+        f"{r.fact('size')}-byte probes reached {_s(r.fact('target'))} this time: the path MTU "
+        "changed during the run, or the loss was heavy"
+    )
+
+
+def _hop_changed(r: Remark) -> str:
+    return (
+        f"hop {r.fact('ttl')} answered from {_s(r.fact('first'))} and {_s(r.fact('then'))}: "
+        "the path may change between probes (ECMP or a route flap)"
+    )
+
+
+def _local_side(r: Remark) -> str:
+    return _s(r.fact("text"))
+
+
+_REMARK: dict[str, Callable[[Remark], str]] = {
+    "no-answer": _no_answer,
+    "loss-retried": _loss,
+    "icmp-ignored": _ignored,
+    "kernel-cache": _cache,
+    "path-changed": _changed,
+    "hop-changed": _hop_changed,
+    "local-side": _local_side,
+}
+
+
+def remark_sentence(r: Remark) -> str:
+    """One remark as a sentence."""
+    explain = _REMARK.get(r.code)
+    return explain(r) if explain is not None else _s(r.code)
+
+
+def error_sentence(r: PathResult) -> str | None:
+    """Why a path could not be measured (status error), or None."""
+    if r.status is not Status.ERROR:
+        return None
+    if r.cause is Cause.INCONCLUSIVE:
+        probes = next((st.probes for st in r.stages if st.name == "search"), r.probes_sent)
+        return (
+            f"inconclusive: {r.path_mtu} passes, larger sizes unproven after "
+            f"{probes} probes (loss {r.loss:.0%})"
+        )
+    if r.cause is Cause.TIME_LIMIT:
+        return "no answer before the time limit"
+    return _s(r.error) if r.error else "not measured"
