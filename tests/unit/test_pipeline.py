@@ -1,0 +1,232 @@
+"""``check`` and ``trace`` end to end on simulated paths, no root: (path, expected verdict).
+
+Every verdict the pipeline can give is reached here through the real stages
+(route, search, one-way test, locate, local side, kernel cache, triangulate)
+with a :class:`SimulatedEnvironment` in place of the system.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from jumbopath.egress import Egress
+from jumbopath.environment import SimulatedEnvironment
+from jumbopath.errors import CannotMeasure, UsageError
+from jumbopath.model import BreakKind, Cause, Direction, ProbeRequest, Protocol, Status
+from jumbopath.pipeline import CheckConfig, check, trace
+from jumbopath.probers.base import Target
+from jumbopath.probers.simulated import SimPath, SimRouter, SimSegment, SimulatedProber
+from jumbopath.render.json import render_json
+from jumbopath.render.text import render_check
+
+DST, DST2 = "198.18.9.9", "198.18.9.10"
+R1, R2 = "198.18.1.1", "198.18.2.1"
+
+
+def seg(egress: int = 9000, l2: int = 9000) -> SimSegment:
+    return SimSegment(egress_mtu=egress, l2_mtu=l2)
+
+
+def path(*segments: SimSegment, ptb: bool = True, **kw: object) -> SimPath:
+    routers = tuple(SimRouter([R1, R2][i], ptb=ptb) for i in range(len(segments) - 1))
+    return SimPath(segments, routers, **kw)  # type: ignore[arg-type]
+
+
+def run(paths: dict[str, SimPath], *, expect: int | None = 9000, traced: bool = False, **kw):
+    env = SimulatedEnvironment(paths, **kw)
+    runner = trace if traced else check
+    return runner(CheckConfig(tuple(paths), expect=expect), env)
+
+
+# (description, path, status, path MTU, cause, direction, break after, break before)
+CASES = [
+    ("clean", path(seg(), seg()), Status.OK, 9000, Cause.CARRIES, None, None, None),
+    (
+        "access port 1500 behind a router",
+        path(seg(), seg(l2=1500)),
+        Status.BELOW,
+        1500,
+        Cause.SILENT_DROP,
+        Direction.FORWARD,
+        R1,
+        DST,
+    ),
+    (
+        "switch port 1500 on this host's own segment",
+        path(seg(l2=1500)),
+        Status.BELOW,
+        1500,
+        Cause.SILENT_FIRST_SEGMENT,
+        Direction.FORWARD,
+        None,
+        DST,
+    ),
+    (
+        "router egress 1500 that says too big",
+        path(seg(), seg(), seg(egress=1500)),
+        Status.BELOW,
+        1500,
+        Cause.ROUTER_TOO_BIG,
+        Direction.FORWARD,
+        R2,
+        DST,
+    ),
+    (
+        "black-hole router (egress 1500, no too big)",
+        path(seg(), seg(), seg(egress=1500), ptb=False),
+        Status.BELOW,
+        1500,
+        Cause.SILENT_DROP,
+        Direction.FORWARD,
+        R2,
+        DST,
+    ),
+    (
+        "return path at 4000: big answers die on the way back",
+        path(seg(), seg(), return_mtu=4000),
+        Status.BELOW,
+        4000,
+        Cause.RETURN_PATH,
+        Direction.RETURN,
+        DST,
+        None,
+    ),
+    (
+        "target drops echo",
+        path(seg(), seg(), answers_echo=False),
+        Status.UNREACHABLE,
+        None,
+        Cause.NO_ANSWER,
+        None,
+        None,
+        None,
+    ),
+    (
+        "8950 between routers, one way unknown: the target answers no UDP",
+        path(seg(), seg(egress=8950), seg(), answers_udp=False),
+        Status.BELOW,
+        8950,
+        Cause.ROUTER_TOO_BIG,
+        Direction.FORWARD,  # the router's too big already says forward
+        R1,
+        R2,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "desc,p,status,mtu,cause,direction,after,before", CASES, ids=[c[0] for c in CASES]
+)
+def test_check_verdicts(desc, p, status, mtu, cause, direction, after, before) -> None:
+    (r,) = run({DST: p}).results
+    assert (r.status, r.path_mtu, r.cause, r.direction) == (status, mtu, cause, direction), desc
+    if after is None and before is None:
+        assert r.break_ is None or r.break_.kind is BreakKind.NONE
+    else:
+        assert r.break_ is not None and r.break_.cause is cause
+        assert (r.break_.after, r.break_.before) == (after, before)
+        assert r.break_.confirmed
+
+
+def test_local_nic_below_expectation() -> None:
+    (r,) = run({DST: path(seg(egress=1500), seg())}).results
+    assert (r.status, r.path_mtu, r.cause) == (Status.BELOW, 1500, Cause.LOCAL_MTU)
+    assert r.break_ is not None and r.break_.interface == "lab0" and r.break_.mtu == 1500
+
+
+def test_local_side_facts_join_the_break_or_the_remarks() -> None:
+    facts = {"lab0": ["switch sw1 port 7 advertises a maximum frame size of 1518"]}
+    (r,) = run({DST: path(seg(egress=1500), seg())}, local=facts).results
+    assert r.break_ is not None and r.break_.local == tuple(facts["lab0"])
+    (r,) = run({DST: path(seg(), seg(l2=1500))}, local=facts).results
+    assert [n.code for n in r.notes if n.code == "local-side"] == ["local-side"]
+
+
+def test_without_expectation_the_interface_mtu_is_expected() -> None:
+    (r,) = run({DST: path(seg(), seg(l2=4000))}, expect=None).results
+    assert (r.status, r.expected_mtu, r.path_mtu) == (Status.BELOW, 9000, 4000)
+
+
+def test_trace_maps_passing_paths_too() -> None:
+    (r,) = run({DST: path(seg(), seg(), seg())}, traced=True).results
+    assert r.status is Status.OK and r.hops is not None
+    assert [h.address for h in r.hops] == [R1, R2, DST]
+    assert r.break_ is not None and r.break_.cause is Cause.NO_BREAK
+
+
+def test_loss_is_never_a_verdict() -> None:
+    for seed in range(10):
+        paths = {DST: path(seg(), seg(l2=1500), loss=0.1), DST2: path(seg(), seg(), loss=0.1)}
+        report = run(paths, seed=seed)
+        assert [r.path_mtu for r in report.results] == [1500, 9000], seed
+
+
+def test_host_specific_finding_across_targets() -> None:
+    report = run({DST: path(seg(), seg(l2=1500)), DST2: path(seg(), seg())})
+    (f,) = report.findings
+    assert (f.cause, f.hop, f.failing, f.passing) == (Cause.HOST_SPECIFIC, R1, (DST,), (DST2,))
+
+
+def test_kernel_cache_disagreement_is_a_remark() -> None:
+    routes = {DST: Egress("198.18.0.1", "lab0", 9000, 576)}
+    (r,) = run({DST: path(seg(), seg())}, routes=routes).results
+    (cache,) = [n for n in r.notes if n.code == "kernel-cache"]
+    assert (cache.fact("cached"), cache.fact("measured")) == (576, 9000)
+
+
+def test_no_route_for_one_target_is_its_error_not_the_run() -> None:
+    report = run({DST: path(seg(), seg())}, routes={})
+    assert report.results[0].status is Status.OK
+    env = SimulatedEnvironment({DST: path(seg(), seg())})
+    report = check(CheckConfig((DST, "198.18.77.1"), expect=9000), env)
+    assert [r.cause for r in report.results] == [Cause.CARRIES, Cause.NOT_MEASURED]
+    with pytest.raises(CannotMeasure):
+        check(CheckConfig(("198.18.77.1",), expect=9000), env)
+
+
+def test_bad_input_is_a_usage_error() -> None:
+    env = SimulatedEnvironment({})
+    with pytest.raises(UsageError):
+        check(CheckConfig(()), env)
+    with pytest.raises(UsageError):
+        check(CheckConfig(("stor-x",), expect=9000), env)
+    with pytest.raises(UsageError):
+        check(CheckConfig((DST,), expect=1000, family=6), env)
+
+
+def test_renderers_read_the_data() -> None:
+    report = run({DST: path(seg(), seg(l2=1500)), DST2: path(seg(), seg())})
+    doc = json.loads(render_json(report))
+    bad = doc["results"][0]
+    assert bad["cause"] == "silent-drop" and bad["break"]["cause"] == "silent-drop"
+    assert bad["direction"] == "forward" and "switch port" in bad["break"]["explanation"]
+    assert doc["findings"][0]["cause"] == "host-specific"
+    from rich.console import Console
+
+    console = Console(width=200, record=True)
+    console.print(render_check(report))
+    text = console.export_text()
+    assert "BELOW 9000" in text and "verdict:" in text and "access switch port" in text
+
+
+def test_simulated_legs_follow_the_flow_hash() -> None:
+    good, bad = path(seg(), seg()), path(seg(), seg(l2=1500))
+    p = SimPath((seg(),), (), legs=(good, bad))
+    prober = SimulatedProber({DST: p})
+    target = Target(DST, DST, 4)
+    echo = [prober.send(target, ProbeRequest(i, 9000)) for i in range(8)]
+    tcp = [
+        prober.send(target, ProbeRequest(100 + i, 9000, protocol=Protocol.TCP, flow=40000 + i))
+        for i in range(32)
+    ]
+    answered = {token for token, _ in prober.receive(1.0)}
+    assert set(echo) <= answered  # ICMP echo always takes the first (good) leg
+    assert 8 <= len(answered & set(tcp)) <= 24  # flows spread over both legs
+    # UDP answers are ICMP errors: the target rate-limits them (a burst of 6).
+    udp = [
+        prober.send(target, ProbeRequest(200 + i, 100, protocol=Protocol.UDP, flow=40000 + i))
+        for i in range(10)
+    ]
+    assert len({token for token, _ in prober.receive(1.0)} & set(udp)) == 6
