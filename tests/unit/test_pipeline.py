@@ -230,3 +230,23 @@ def test_simulated_legs_follow_the_flow_hash() -> None:
         for i in range(10)
     ]
     assert len({token for token, _ in prober.receive(1.0)} & set(udp)) == 6
+
+
+def test_the_json_document_reads_back_into_the_same_model() -> None:
+    from jumbopath.schema import result_from_dict
+
+    report = run(
+        {DST: path(seg(), seg(), seg(egress=1500), ptb=False), DST2: path(seg(), seg())},
+        traced=True,
+    )
+    doc = json.loads(render_json(report))
+    for written, read in zip(report.results, map(result_from_dict, doc["results"]), strict=True):
+        assert read.break_ == written.break_
+        assert (read.status, read.cause, read.path_mtu, read.direction, read.hops) == (
+            written.status,
+            written.cause,
+            written.path_mtu,
+            written.direction,
+            written.hops,
+        )
+        assert read.notes == written.notes
