@@ -193,7 +193,8 @@ while time.time() < end and i < 20000:
     # The kernel believed the forgery (it updates the path MTU of a raw
     # socket's destination); jumbopath measured instead, and says so.
     assert r["cached_mtu"] == 576
-    assert any("cached a path MTU of 576" in n for n in r["notes"]), r["notes"]
+    cache = [n for n in r["remarks"] if n["code"] == "kernel-cache"]
+    assert [(n["cached"], n["measured"]) for n in cache] == [(576, 9000)], r["remarks"]
 
 
 def test_cached_pmtu_does_not_change_the_result(lab: Lab) -> None:
@@ -214,7 +215,13 @@ def test_local_nic_at_1500() -> None:
     assert (r["status"], r["path_mtu"], r["interface_mtu"], rc) == ("below", 1500, 1500, 1)
     assert "local-refused" in {e["outcome"] for e in r["evidence"]}
     assert r["break"]["kind"] == "local-nic" and r["direction"] == "forward"
-    assert "eth0 MTU 1500 is below the expected 9000" in r["break"]["explanation"]
+    assert (r["cause"], r["break"]["cause"], r["break"]["interface"]) == (
+        "local-interface-mtu",
+        "local-interface-mtu",
+        "eth0",
+    )
+    # The local side (nics) names the interface's MTU against the expectation.
+    assert any("eth0 MTU 1500 is below the expected 9000" in x for x in r["break"]["local"])
 
 
 def test_interface_down_exits_3() -> None:
@@ -306,7 +313,7 @@ def test_direction_of_a_one_way_fault(family: int) -> None:
         _, back = run_check(lab, "dst", "--expect", "9000", lab.addr("src", family))
     r = only(there)
     assert (r["status"], r["path_mtu"], r["direction"]) == ("below", 1500, "return")
-    assert r["break"]["after"] == r["address"] and "return path" in r["break"]["explanation"]
+    assert r["break"]["after"] == r["address"] and r["cause"] == "return-path"
     assert only(back)["direction"] == "forward"
 
 
