@@ -19,14 +19,13 @@ from enum import Enum
 
 from jumbopath.confirm import proves_drop, silences_needed
 from jumbopath.model import (
+    Answer,
     Direction,
     Outcome,
     ProbeRequest,
     Protocol,
     Reply,
     TooBig,
-    Unreach,
-    Unreachable,
 )
 from jumbopath.sizes import CONTROL_SIZE
 
@@ -128,14 +127,13 @@ class DirectionTest:
         return round(self._last - min(self._sent_at.values()), 4) if self._sent_at else 0.0
 
     def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
-        """A port unreachable (UDP) or a TCP answer means the probe arrived; a
-        too-big, that it did not."""
+        """A small answer from the target means the probe arrived; a too-big, that it did not."""
         if key in self._outcome:
             return
         self._last = max(self._last, now)
-        arrived_udp = isinstance(outcome, Unreachable) and outcome.code is Unreach.PORT
-        arrived_tcp = isinstance(outcome, Reply) and self.config.protocol is Protocol.TCP
-        if arrived_udp or arrived_tcp:
+        # The target's own port unreachable (UDP) or SYN-ACK/RST (TCP): the prober
+        # reports these as a small Reply. Another host's port unreachable is not it.
+        if isinstance(outcome, Reply) and outcome.answer is not Answer.ECHO_REPLY:
             self._outcome[key] = _Seen.ARRIVED
         elif isinstance(outcome, TooBig):
             self._outcome[key] = _Seen.TOO_BIG

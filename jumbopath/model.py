@@ -17,6 +17,8 @@ class Status(str, Enum):
 
     OK = "ok"
     BELOW = "below"
+    DEGRADED = "degraded"
+    """The path carries the expected MTU, but loses big packets more than small ones."""
     UNREACHABLE = "unreachable"
     ERROR = "error"
 
@@ -28,6 +30,8 @@ class BreakKind(str, Enum):
     LOCAL_NIC = "local-nic"
     PTB = "ptb"
     SILENT = "silent"
+    PARTIAL = "partial"
+    """Some flows (ECMP legs, LAG members) carry the size and others do not."""
 
 
 class Cause(str, Enum):
@@ -65,6 +69,10 @@ class Cause(str, Enum):
     """Big packets arrive (one-way probes prove it) but the big answers die on the way back."""
     NO_BREAK = "no-break"
     """Every hop up to the target passes the size tested (map only, or the path changed)."""
+    PARTIAL_FLOWS = "partial-flows"
+    """Some flows carry the size and others do not: one ECMP leg or LAG member is smaller."""
+    BIG_FRAME_LOSS = "big-frame-loss"
+    """degraded: big packets are lost significantly more often than small ones."""
     BELOW_UNLOCATED = "below-unlocated"
     """below, and the break could not be located (no localization, or it ran out of time)."""
     # Across targets (findings)
@@ -83,6 +91,19 @@ class Protocol(str, Enum):
     """UDP to a closed port; answered by a small ICMP port unreachable (one-way)."""
     TCP = "tcp"
     """TCP SYN with payload; answered by a small SYN-ACK or RST (one-way)."""
+
+
+class Answer(str, Enum):
+    """What proved that a probe arrived."""
+
+    ECHO_REPLY = "echo-reply"
+    """An ICMP echo reply as big as the request: the size passes both ways."""
+    PORT_UNREACHABLE = "port-unreachable"
+    """The target's own small ICMP port unreachable for a UDP probe (rate-limited)."""
+    SYN_ACK = "syn-ack"
+    """A small TCP SYN-ACK: the port is open (the kernel resets the half-open connection)."""
+    RESET = "rst"
+    """A small TCP RST: the port is closed, but the packet arrived."""
 
 
 class Direction(str, Enum):
@@ -144,10 +165,13 @@ class ProbeRequest:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """An echo reply came back: the probe's size passed."""
+    """The target answered: the probe's size reached it (an echo reply also
+    proves the way back; the small answers to UDP and TCP probes do not)."""
 
     rtt_ms: float
     """Round-trip time."""
+    answer: Answer = Answer.ECHO_REPLY
+    """What came back."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from scapy.packet import Raw
 
 from jumbopath.errors import NoPrivilege
 from jumbopath.model import (
+    Answer,
     LocalRefused,
     Lost,
     Outcome,
@@ -104,6 +105,13 @@ SEND_ERRORS: dict[int, Unreach] = {
     errno.EPERM: Unreach.LOCAL_FIREWALL,
     errno.EACCES: Unreach.LOCAL_FIREWALL,
 }
+
+
+def _unreachable(code: Unreach, src: str, sent: _Sent, rtt_ms: float) -> Outcome:
+    """The target's own port unreachable for a one-way probe proves it arrived."""
+    if code is Unreach.PORT and src == sent.target.address:
+        return Reply(rtt_ms, Answer.PORT_UNREACHABLE)
+    return Unreachable(code, src)
 
 
 @dataclass(slots=True)
@@ -361,7 +369,8 @@ class RawProber:
                 self._ignore(inner.dst)
                 return None
             return sent.token, TooBig(mtu, src, rtt_ms)
-        return sent.token, Unreachable(ICMP4_UNREACH.get(icmp.code, Unreach.OTHER), src)
+        code = ICMP4_UNREACH.get(icmp.code, Unreach.OTHER)
+        return sent.token, _unreachable(code, src, sent, rtt_ms)
 
     def _parse6(self, data: bytes, src: str, at: float) -> tuple[int, Outcome] | None:
         if not data:
@@ -402,4 +411,5 @@ class RawProber:
                 self._ignore(inner.dst)
                 return None
             return sent.token, TooBig(int(msg.mtu), src, rtt_ms)
-        return sent.token, Unreachable(ICMP6_UNREACH.get(msg.code, Unreach.OTHER), src)
+        code = ICMP6_UNREACH.get(msg.code, Unreach.OTHER)
+        return sent.token, _unreachable(code, src, sent, rtt_ms)

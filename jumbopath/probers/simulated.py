@@ -37,6 +37,7 @@ import random
 from dataclasses import dataclass, field
 
 from jumbopath.model import (
+    Answer,
     LocalRefused,
     Outcome,
     ProbeRequest,
@@ -208,10 +209,10 @@ class SimulatedProber:
             # A small port unreachable, rate-limited like every ICMP error.
             allowed = self._icmp_allowed(SimRouter(target.address), at)
             if path.answers_udp and allowed:
-                self._answer(path, token, at, Unreachable(Unreach.PORT, target.address))
+                self._answer(path, token, at, Reply(0.0, Answer.PORT_UNREACHABLE))
         elif request.protocol is Protocol.TCP:
             if path.answers_tcp:
-                self._answer(path, token, at, Reply(0.0))  # SYN-ACK or RST: small
+                self._answer(path, token, at, Reply(0.0, Answer.RESET))  # small
         elif path.answers_echo and (path.return_mtu is None or request.size <= path.return_mtu):
             self._answer(path, token, at, Reply(0.0))
 
@@ -220,7 +221,7 @@ class SimulatedProber:
             return
         rtt_ms = (at - self._clock) * 1000
         if isinstance(outcome, Reply):
-            outcome = Reply(rtt_ms)
+            outcome = Reply(rtt_ms, outcome.answer)
         elif isinstance(outcome, TooBig):
             outcome = TooBig(outcome.mtu, outcome.reporter, rtt_ms)
         elif isinstance(outcome, TimeExceeded):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from jumbopath.direction import DirectionConfig, DirectionTest
-from jumbopath.model import Lost, Outcome, Protocol, TooBig, Unreach, Unreachable
+from jumbopath.model import Answer, Lost, Outcome, Protocol, Reply, TooBig, Unreach, Unreachable
 from jumbopath.sizes import CONTROL_SIZE
 
-ARRIVED = Unreachable(Unreach.PORT, "198.18.2.2")
+ARRIVED = Reply(0.2, Answer.PORT_UNREACHABLE)
 PROHIBITED = Unreachable(Unreach.PROHIBITED, "198.18.1.1")
 
 
@@ -35,6 +35,7 @@ def judge(config: DirectionConfig, small: Outcome | None, big: Outcome | None) -
         (ARRIVED, TooBig(1500, "198.18.1.1", 0.1), 0.0, "forward"),
         (None, None, 0.0, None),  # nothing answers UDP: cannot tell
         (PROHIBITED, None, 0.0, None),  # a firewall answers, not the target
+        (Unreachable(Unreach.PORT, "198.18.1.1"), None, 0.0, None),  # another host's, not proof
         (ARRIVED, Lost(), 0.36, None),  # 36% loss: 3-5 silent probes are not proof
     ],
 )
