@@ -78,6 +78,8 @@ ICMP_OVERHEAD = {4: IPV4_HEADER + ICMP_HEADER, 6: IPV6_HEADER + ICMPV6_HEADER}
 """IP + ICMP echo headers per family: 28 and 48. ``ping -s`` counts the rest."""
 UDP_OVERHEAD = {4: IPV4_HEADER + UDP_HEADER, 6: IPV6_HEADER + UDP_HEADER}
 """IP + UDP headers per family: 28 and 48 (RFC 768)."""
+TCP_OVERHEAD = {4: IPV4_HEADER + TCP_HEADER, 6: IPV6_HEADER + TCP_HEADER}
+"""IP + TCP headers (no options) per family: 40 and 60 (RFC 9293)."""
 CONTROL_SIZE = {4: IPV4_HEADER + ICMP_HEADER + 56, 6: IPV6_HEADER + ICMPV6_HEADER + 56}
 """Small control probes per family, 84 and 104 bytes: what ``ping`` sends by
 default (56-byte payload). Every path carries them; their loss measures the

@@ -19,10 +19,11 @@ import errno
 import os
 import select
 import socket
+import struct
 import time
 from dataclasses import dataclass
 
-from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror, UDPerror
+from scapy.layers.inet import ICMP, IP, ICMPerror, IPerror, TCPerror, UDPerror
 from scapy.layers.inet6 import (
     ICMPv6DestUnreach,
     ICMPv6EchoReply,
@@ -34,8 +35,9 @@ from scapy.layers.inet6 import (
     icmp6typescls,
 )
 from scapy.packet import Raw
+from scapy.utils import checksum
 
-from jumbopath.errors import NoPrivilege
+from jumbopath.errors import CannotMeasure, NoPrivilege
 from jumbopath.model import (
     Answer,
     LocalRefused,
@@ -50,7 +52,7 @@ from jumbopath.model import (
     Unreachable,
 )
 from jumbopath.probers.base import Target
-from jumbopath.sizes import ICMP_OVERHEAD, next_plateau_below
+from jumbopath.sizes import ICMP_OVERHEAD, TCP_OVERHEAD, UDP_OVERHEAD, next_plateau_below
 
 # Socket options from <linux/in.h> and <linux/in6.h> that Python does not export.
 IP_MTU_DISCOVER = 10
@@ -68,6 +70,16 @@ PARSE_BYTES = 1280
 #: Destination ports of one-way UDP probes: traceroute's range, normally closed.
 UDP_BASE_PORT = 33434
 UDP_PORTS = 1000
+#: Default destination port of TCP probes (closed on most hosts: answered by RST).
+TCP_DEFAULT_PORT = 33435
+#: Source ports of TCP probes without a flow of their own.
+TCP_BASE_SPORT = 40000
+TCP_SPORTS = 20000
+IPV6_CHECKSUM = 7  # <linux/in6.h>: the kernel fills a raw socket's checksum at this offset
+TCP_HEADER = struct.Struct("!HHIIBBHHH")  # RFC 9293 section 3.1, no options
+TCP_SYN, TCP_RST, TCP_ACK = 0x02, 0x04, 0x10
+#: Bytes of a one-way probe's payload that identify it: the run's nonce, then a probe id.
+PROBE_ID = struct.Struct("!I")
 
 #: ICMP destination-unreachable codes (RFC 792, RFC 1122, RFC 1812) other than 4.
 ICMP4_UNREACH: dict[int, Unreach] = {
@@ -118,10 +130,17 @@ def _unreachable(code: Unreach, src: str, sent: _Sent, rtt_ms: float) -> Outcome
 class _Sent:
     token: int
     target: Target
-    ident: int
-    seq: int
+    ident: int  # ICMP id, or the UDP/TCP source port
+    seq: int  # ICMP sequence, or the UDP/TCP destination port
     size: int
     sent_at: float
+    probe: int = 0  # UDP: the probe id in the payload; TCP: the sequence number
+    payload: int = 0  # UDP/TCP payload bytes
+
+
+def _flow_kind(family: int, protocol: Protocol) -> int:
+    """Key prefix of a one-way probe's flow: the family, apart per protocol."""
+    return -family if protocol is Protocol.UDP else 10 + family
 
 
 class RawProber:
@@ -140,8 +159,14 @@ class RawProber:
         self._ignored: dict[str, int] = {}
         self.packets_sent = 0
         self._pending: list[tuple[int, Outcome]] = []
-        self._udp: dict[int, socket.socket] = {}
+        self._udp: dict[tuple[int, int | None], socket.socket] = {}
         self._udp_count = 0
+        self._tcp: dict[int, socket.socket] = {}
+        self._tcp_ttl: dict[int, int | None] = {}
+        self._sources: dict[Target, str] = {}
+        self._flows: dict[tuple[int, str, int, int], dict[int, _Sent]] = {}
+        self._probe_ids = int.from_bytes(os.urandom(4), "big")
+        self._tcp_sport = TCP_BASE_SPORT + int.from_bytes(os.urandom(2), "big") % TCP_SPORTS
 
     # ------------------------------------------------------------- sockets
 
@@ -170,31 +195,67 @@ class RawProber:
         self._ttl[family] = None
         return sock
 
-    def _udp_socket(self, family: int) -> tuple[socket.socket, int]:
-        sock = self._udp.get(family)
+    def _udp_socket(self, family: int, sport: int | None = None) -> tuple[socket.socket, int]:
+        """A UDP socket bound to ``sport`` (a flow), or to a port of the kernel's choice."""
+        sock = self._udp.get((family, sport))
         if sock is None:
             self._socket(family)  # the raw socket hears the ICMP answers
             if family == 4:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
-                sock.bind(("0.0.0.0", 0))
             else:
                 sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
                 sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
                 sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
-                sock.bind(("::", 0))
+            try:
+                sock.bind(("0.0.0.0" if family == 4 else "::", sport or 0))
+            except OSError as exc:
+                sock.close()
+                raise CannotMeasure(
+                    f"cannot use UDP source port {sport} for a flow probe ({exc.strerror}): "
+                    "pick another with --flows or free the port"
+                ) from exc
             sock.setblocking(False)
-            self._udp[family] = sock
+            self._udp[(family, sport)] = sock
         return sock, sock.getsockname()[1]
+
+    def _tcp_socket(self, family: int) -> socket.socket:
+        """The raw TCP socket: sends SYN probes, hears every TCP answer."""
+        sock = self._tcp.get(family)
+        if sock is None:
+            self._socket(family)  # the raw ICMP socket hears the errors
+            af = socket.AF_INET if family == 4 else socket.AF_INET6
+            sock = socket.socket(af, socket.SOCK_RAW, socket.IPPROTO_TCP)
+            if family == 4:
+                sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+            else:
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_CHECKSUM, 16)
+            sock.setblocking(False)
+            self._tcp[family] = sock
+            self._tcp_ttl[family] = None
+        return sock
+
+    def _source(self, target: Target) -> str:
+        """The source address the kernel uses toward ``target`` (for TCP checksums)."""
+        source = self._sources.get(target)
+        if source is None:
+            af = socket.AF_INET if target.family == 4 else socket.AF_INET6
+            with socket.socket(af, socket.SOCK_DGRAM) as probe:
+                probe.connect((target.address, 9))
+                source = self._sources[target] = str(probe.getsockname()[0]).split("%")[0]
+        return source
 
     def now(self) -> float:
         return time.monotonic()
 
     def close(self) -> None:
-        for sock in [*self._socks.values(), *self._udp.values()]:
+        for sock in [*self._socks.values(), *self._udp.values(), *self._tcp.values()]:
             sock.close()
         self._socks.clear()
         self._udp.clear()
+        self._tcp.clear()
 
     def ignored(self, target: Target) -> int:
         return self._ignored.get(target.address, 0)
@@ -223,27 +284,108 @@ class RawProber:
         self._ttl[family] = ttl
 
     def _send_udp(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
-        """A one-way probe: UDP to a closed port, answered by a small port unreachable."""
-        sock, sport = self._udp_socket(target.family)
-        dport = UDP_BASE_PORT + self._udp_count % UDP_PORTS
-        self._udp_count += 1
-        payload_len = max(request.size - HEADERS[target.family], NONCE_LEN)
+        """A one-way probe: UDP to a closed port, answered by a small port unreachable.
+
+        Without a flow or port, each probe gets its own destination port (as
+        traceroute does); with them, every probe of the flow has the same five
+        tuple, and the probe id after the nonce tells them apart.
+        """
+        sock, sport = self._udp_socket(target.family, request.flow)
+        if request.port is not None:
+            dport = request.port
+        else:
+            dport = UDP_BASE_PORT + self._udp_count % UDP_PORTS
+            self._udp_count += 1
+        payload_len = max(request.size - UDP_OVERHEAD[target.family], NONCE_LEN + 4)
+        probe = self._probe_ids = (self._probe_ids + 1) & 0xFFFFFFFF
         self._next_token += 1
-        sent = _Sent(self._next_token, target, sport, dport, request.size, self.now())
+        sent = _Sent(
+            self._next_token, target, sport, dport, request.size, self.now(), probe, payload_len
+        )
+        self._set_socket_ttl(target.family, sock, request.ttl, None)
+        data = self.nonce + PROBE_ID.pack(probe) + bytes(payload_len - NONCE_LEN - 4)
         try:
-            sock.sendto(self.nonce + bytes(payload_len - NONCE_LEN), (target.address, dport))
+            sock.sendto(data, (target.address, dport))
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)
-            return self._register(sent, lost=True, udp=True)
+            return self._register_flow(sent, Protocol.UDP, lost=True)
         self.packets_sent += 1
-        return self._register(sent, udp=True)
+        return self._register_flow(sent, Protocol.UDP)
+
+    def _send_tcp(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
+        """A one-way probe: a SYN carrying payload, DF set, padded to the probe size.
+
+        A SYN-ACK (open port) or RST (closed port) proves the whole packet
+        arrived; the kernel answers a SYN-ACK with RST by itself (no socket
+        owns the port), so no half-open connection is left.
+        """
+        sock = self._tcp_socket(target.family)
+        sport = request.flow if request.flow is not None else self._tcp_sport
+        dport = request.port if request.port is not None else TCP_DEFAULT_PORT
+        payload_len = max(request.size - TCP_OVERHEAD[target.family], NONCE_LEN)
+        seq = self._probe_ids = (self._probe_ids + 1) & 0xFFFFFFFF
+        header = TCP_HEADER.pack(sport, dport, seq, 0, 5 << 4, TCP_SYN, 65535, 0, 0)
+        if target.family == 4:
+            # Zero padding adds nothing to the checksum (RFC 1071), but counts in
+            # the pseudo-header's length (RFC 9293 section 3.1).
+            pseudo = socket.inet_aton(self._source(target)) + socket.inet_aton(target.address)
+            pseudo += struct.pack("!BBH", 0, socket.IPPROTO_TCP, 20 + payload_len)
+            csum = checksum(pseudo + header + self.nonce)
+            header = header[:16] + struct.pack("!H", csum) + header[18:]
+        packet = header + self.nonce + bytes(payload_len - NONCE_LEN)
+        self._set_socket_ttl(target.family, sock, request.ttl, self._tcp_ttl)
+        self._next_token += 1
+        sent = _Sent(
+            self._next_token, target, sport, dport, request.size, self.now(), seq, payload_len
+        )
+        try:
+            sock.sendto(packet, (target.address, 0))
+        except OSError as exc:
+            if exc.errno == errno.EMSGSIZE:
+                return LocalRefused(None)
+            return self._register_flow(sent, Protocol.TCP, lost=True)
+        self.packets_sent += 1
+        return self._register_flow(sent, Protocol.TCP)
+
+    def _set_socket_ttl(
+        self, family: int, sock: socket.socket, ttl: int | None, cache: dict[int, int | None] | None
+    ) -> None:
+        if cache is not None and cache.get(family, -1) == ttl:
+            return
+        value = 64 if ttl is None else ttl
+        if family == 4:
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, value)
+        else:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, value)
+        if cache is not None:
+            cache[family] = ttl
+
+    def _register_flow(self, sent: _Sent, protocol: Protocol, *, lost: bool = False) -> int:
+        key = (_flow_kind(sent.target.family, protocol), sent.target.address, sent.ident, sent.seq)
+        self._flows.setdefault(key, {})[sent.probe] = sent
+        self._by_token[sent.token] = sent
+        if lost:
+            self._pending.append((sent.token, Lost()))
+        return sent.token
+
+    def _match_flow(
+        self, kind: int, address: str, sport: int, dport: int, probe: int | None
+    ) -> _Sent | None:
+        """A one-way probe by its flow and id (the oldest of the flow when the id is unknown)."""
+        group = self._flows.get((kind, address, sport, dport))
+        if not group:
+            return None
+        if probe is not None:
+            return group.pop(probe, None)
+        first = next(iter(group))
+        return group.pop(first)
 
     def send(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
         if request.protocol is Protocol.UDP:
             return self._send_udp(target, request)
-        if request.protocol is not Protocol.ICMP:
-            raise NotImplementedError(f"{request.protocol.value} probes are not supported yet")
+        if request.protocol is Protocol.TCP:
+            return self._send_tcp(target, request)
         sock = self._socket(target.family)
         ident = self._ident(target)
         seq = self._seq[target] = (self._seq[target] + 1) & 0xFFFF
@@ -277,11 +419,9 @@ class RawProber:
         self.packets_sent += 1
         return self._register(sent)
 
-    def _register(self, sent: _Sent, *, lost: bool = False, udp: bool = False) -> int:
-        # Echo probes are keyed by ICMP id and sequence; UDP probes by their ports
-        # (kept apart by a negative family).
-        family = -sent.target.family if udp else sent.target.family
-        key = (family, sent.target.address, sent.ident, sent.seq)
+    def _register(self, sent: _Sent, *, lost: bool = False) -> int:
+        # Echo probes are keyed by ICMP id and sequence (one-way probes: _register_flow).
+        key = (sent.target.family, sent.target.address, sent.ident, sent.seq)
         self._by_key[key] = sent
         self._by_token[sent.token] = sent
         if lost:
@@ -295,10 +435,11 @@ class RawProber:
         self._pending.clear()
         if out:
             timeout_s = 0.0
-        socks = list(self._socks.values())
+        socks = [*self._socks.values(), *self._tcp.values()]
         if not socks:
             time.sleep(max(0.0, min(timeout_s, 0.05)))
             return out
+        tcp = set(self._tcp.values())
         ready, _, _ = select.select(socks, [], [], max(0.0, timeout_s))
         for sock in ready:
             family = 4 if sock.family == socket.AF_INET else 6
@@ -308,10 +449,40 @@ class RawProber:
                 except (BlockingIOError, InterruptedError):
                     break
                 at = self.now()
-                hit = self._parse4(data, at) if family == 4 else self._parse6(data, peer[0], at)
+                if sock in tcp:
+                    hit = self._parse_tcp(family, data, peer[0], at)
+                elif family == 4:
+                    hit = self._parse4(data, at)
+                else:
+                    hit = self._parse6(data, peer[0], at)
                 if hit is not None:
                     out.append(hit)
         return out
+
+    def _parse_tcp(
+        self, family: int, data: bytes, src: str, at: float
+    ) -> tuple[int, Outcome] | None:
+        """A SYN-ACK or RST answering one of our SYN probes (the raw TCP socket hears all TCP)."""
+        if family == 4:
+            if len(data) < 20:
+                return None
+            data = data[(data[0] & 0x0F) * 4 :]
+        if len(data) < TCP_HEADER.size:
+            return None
+        sport, dport, _, ack, _, flags, _, _, _ = TCP_HEADER.unpack_from(data)
+        if not flags & (TCP_RST | TCP_ACK) or (flags & TCP_SYN and not flags & TCP_ACK):
+            return None
+        group = self._flows.get((10 + family, src.split("%")[0], dport, sport))
+        if not group:
+            return None
+        for probe, sent in list(group.items()):
+            # A SYN-ACK acknowledges the SYN; an RST to a SYN with data may
+            # acknowledge the data too (RFC 9293 section 3.10.7.1).
+            if ack in ((probe + 1) & 0xFFFFFFFF, (probe + 1 + sent.payload) & 0xFFFFFFFF):
+                del group[probe]
+                answer = Answer.SYN_ACK if flags & TCP_SYN else Answer.RESET
+                return sent.token, Reply(round((at - sent.sent_at) * 1000, 3), answer)
+        return None
 
     def _match(
         self, family: int, address: str, ident: int, seq: int, quoted: bytes | None
@@ -322,6 +493,20 @@ class RawProber:
         if quoted is not None and len(quoted) >= NONCE_LEN and quoted[:NONCE_LEN] != self.nonce:
             return None
         return sent
+
+    def _match_quoted(self, family: int, dst: str, udp: object, tcp: object) -> _Sent | None:
+        """The one-way probe an ICMP error quotes (RFC 5927: ports, and the nonce and
+        probe id for UDP or the sequence number for TCP)."""
+        if udp is not None:
+            body = bytes(udp.payload)  # type: ignore[attr-defined]
+            if len(body) >= NONCE_LEN and body[:NONCE_LEN] != self.nonce:
+                return None
+            ident = body[NONCE_LEN : NONCE_LEN + 4]
+            probe = PROBE_ID.unpack(ident)[0] if len(ident) == 4 else None
+            sport, dport = udp.sport, udp.dport  # type: ignore[attr-defined]
+            return self._match_flow(-family, dst, sport, dport, probe)
+        sport, dport, seq = tcp.sport, tcp.dport, tcp.seq  # type: ignore[attr-defined]
+        return self._match_flow(10 + family, dst, sport, dport, seq)
 
     def _parse4(self, data: bytes, at: float) -> tuple[int, Outcome] | None:
         try:
@@ -347,9 +532,9 @@ class RawProber:
         inner = pkt.getlayer(IPerror)
         quoted_icmp = pkt.getlayer(ICMPerror)
         quoted_udp = pkt.getlayer(UDPerror)
-        if inner is not None and quoted_udp is not None:
-            body = bytes(quoted_udp.payload)
-            sent = self._match(-4, inner.dst, quoted_udp.sport, quoted_udp.dport, body or None)
+        quoted_tcp = pkt.getlayer(TCPerror)
+        if inner is not None and (quoted_udp is not None or quoted_tcp is not None):
+            sent = self._match_quoted(4, inner.dst, quoted_udp, quoted_tcp)
         elif inner is None or quoted_icmp is None or quoted_icmp.type != 8:
             self._ignore(inner.dst if inner is not None else None)
             return None
@@ -392,9 +577,9 @@ class RawProber:
         inner = msg.getlayer(IPerror6)
         echo = msg.getlayer(ICMPv6EchoRequest)
         quoted_udp = msg.getlayer(UDPerror)
-        if inner is not None and quoted_udp is not None:
-            body = bytes(quoted_udp.payload)
-            sent = self._match(-6, inner.dst, quoted_udp.sport, quoted_udp.dport, body or None)
+        quoted_tcp = msg.getlayer(TCPerror)
+        if inner is not None and (quoted_udp is not None or quoted_tcp is not None):
+            sent = self._match_quoted(6, inner.dst, quoted_udp, quoted_tcp)
         elif inner is None or echo is None:
             self._ignore(inner.dst if inner is not None else None)
             return None
