@@ -350,6 +350,48 @@ class Break:
 
 
 @dataclass(frozen=True, slots=True)
+class Flows:
+    """How many flows (source ports) carried the size: ECMP legs and LAG members."""
+
+    protocol: Protocol
+    """The one-way probes used (TCP: not rate-limited; UDP: the target's ICMP limit applies)."""
+    port: int | None
+    """Their destination port (None: the prober's default, a closed port)."""
+    size: int
+    """The size every flow was asked to carry."""
+    passing: tuple[int, ...]
+    """Source ports that carried it."""
+    failing: tuple[int, ...]
+    """Source ports that provably did not (reproduce with a fixed source port)."""
+    unknown: tuple[int, ...]
+    """Source ports that could not be judged."""
+    failing_mtu: int | None = None
+    """The largest size the failing flows carry, when measured."""
+    parted_after: str | None = None
+    """The last hop passing and failing flows share (where their paths part)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SoakLoss:
+    """A short soak at the path MTU beside small probes: loss that only hits big frames."""
+
+    size: int
+    """The big size (the path MTU)."""
+    big_sent: int
+    """Big probes sent."""
+    big_lost: int
+    """Big probes unanswered."""
+    small_sent: int
+    """Small probes sent."""
+    small_lost: int
+    """Small probes unanswered."""
+    p_value: float
+    """Chance of a difference this large if big and small were lost alike (Fisher)."""
+    degraded: bool
+    """Big packets are lost significantly more often than small ones."""
+
+
+@dataclass(frozen=True, slots=True)
 class PathResult:
     """The verdict on one target."""
 
@@ -400,6 +442,14 @@ class PathResult:
     """For a path below expectation: forward when big packets die on the way to
     the target, return when they arrive and the answers die on the way back;
     None when one-way probes could not tell."""
+    protocol: Protocol = Protocol.ICMP
+    """What measured the path MTU (ICMP echo, or TCP/UDP for a host that drops echo)."""
+    port: int | None = None
+    """The TCP/UDP destination port that measured it, if any."""
+    flows: Flows | None = None
+    """The size confirmed over many flows (ECMP legs, LAG members), when checked."""
+    soak: SoakLoss | None = None
+    """Loss at the path MTU beside small probes, when soaked."""
 
     @property
     def max_icmp_payload(self) -> int | None:

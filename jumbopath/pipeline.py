@@ -13,8 +13,8 @@ pipeline on simulated paths.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 
 from jumbopath.direction import DirectionConfig, DirectionTest
 from jumbopath.egress import Egress
@@ -33,13 +33,11 @@ from jumbopath.model import (
     Status,
     remark,
 )
+from jumbopath.pathstate import CheckConfig, PathState, Progress
 from jumbopath.probers.base import Prober, Target
 from jumbopath.search import MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
-
-Progress = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` whenever a target's search finishes."""
 
 #: Bound on the localization time of one run, seconds, plus one per extra failing
 #: target (they share routers' ICMP budgets, about one answer per second), capped.
@@ -48,43 +46,7 @@ LOCATE_MAX_TIME_CAP_S = 8.0
 #: Passing targets mapped alongside failing ones so they can be compared (triangulate).
 MAX_COMPARED = 32
 
-
-@dataclass(frozen=True, slots=True)
-class CheckConfig:
-    """What ``jumbopath check`` was asked to do."""
-
-    targets: tuple[str, ...]
-    """Names or addresses as typed."""
-    expect: int | None = None
-    """MTU every path must carry; None: each path's egress interface MTU."""
-    family: int | None = None
-    """4, 6, or None for every family a name resolves to."""
-    max_time_s: float = 5.0
-    """Bound on probing time for the whole run."""
-
-
-@dataclass(slots=True)
-class PathState:
-    """One target on its way through the stages."""
-
-    target: Target
-    """Where the probes go."""
-    route: Egress | None = None
-    """How this host reaches it (None: it cannot)."""
-    result: PathResult | None = None
-    """The verdict so far (set by the route stage on failure, else by the search)."""
-    timeout_s: float = 0.5
-    """How long the search waited for an answer (follows the RTT); reused later."""
-
-    @property
-    def measured(self) -> bool:
-        """Whether the path was probed (it has a route and a search result)."""
-        return self.route is not None and self.result is not None
-
-    def done(self) -> PathResult:
-        """The final result."""
-        assert self.result is not None
-        return self.result
+__all__ = ["CheckConfig", "PathState", "check", "trace"]
 
 
 # --------------------------------------------------------------------------

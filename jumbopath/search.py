@@ -38,6 +38,7 @@ from jumbopath.model import (
     Lost,
     Outcome,
     ProbeRequest,
+    Protocol,
     Reply,
     TimeExceeded,
     TooBig,
@@ -73,6 +74,13 @@ class SearchConfig:
     """Lost control probes (and no answer at all) that make a target unreachable."""
     confirm_burst: int = 4
     """Probes per confirmation round once loss has been seen."""
+    protocol: Protocol = Protocol.ICMP
+    """What the probes are: ICMP echo (tests both ways), or UDP/TCP (the forward
+    path alone: their answers are small)."""
+    flow: int | None = None
+    """UDP/TCP source port: every probe of the search on one flow."""
+    port: int | None = None
+    """UDP/TCP destination port."""
 
 
 @dataclass(slots=True)
@@ -430,7 +438,8 @@ class MtuSearch:
             self._controls.add(key)
             self._control_sent += 1
         self._pending_sizes[key] = size
-        return ProbeRequest(key=key, size=size)
+        cfg = self.config
+        return ProbeRequest(key, size, protocol=cfg.protocol, flow=cfg.flow, port=cfg.port)
 
     def _inflight_at(self, size: int) -> int:
         return sum(1 for f in self._inflight.values() if f.size == size)

@@ -28,6 +28,6 @@ def exit_code_for(statuses: list[str]) -> ExitCode:
     """
     if "error" in statuses:
         return ExitCode.CANNOT_MEASURE
-    if "below" in statuses or "unreachable" in statuses:
+    if "below" in statuses or "unreachable" in statuses or "degraded" in statuses:
         return ExitCode.BELOW
     return ExitCode.OK

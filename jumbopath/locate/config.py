@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jumbopath.model import Break, Evidence, Hop, Remark
+from jumbopath.model import Break, Evidence, Hop, Protocol, Remark
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,12 @@ class LocateConfig:
     """Hard bound on probes."""
     max_time_s: float = 3.0
     """Hard bound on time."""
+    protocol: Protocol = Protocol.ICMP
+    """What the probes are (TTL-limited UDP and TCP probes work like echo)."""
+    flow: int | None = None
+    """UDP/TCP source port: the flow whose path is traced."""
+    port: int | None = None
+    """UDP/TCP destination port."""
 
 
 @dataclass(frozen=True, slots=True)

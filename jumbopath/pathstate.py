@@ -1,0 +1,60 @@
+"""What a check was asked to do, and the state of each path as it goes through the stages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from jumbopath.egress import Egress
+from jumbopath.model import PathResult, Protocol
+from jumbopath.probers.base import Target
+
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` whenever a target's search finishes."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckConfig:
+    """What ``jumbopath check`` was asked to do."""
+
+    targets: tuple[str, ...]
+    """Names or addresses as typed."""
+    expect: int | None = None
+    """MTU every path must carry; None: each path's egress interface MTU."""
+    family: int | None = None
+    """4, 6, or None for every family a name resolves to."""
+    max_time_s: float = 5.0
+    """Bound on probing time for the whole run."""
+    probe: Protocol | None = None
+    """ICMP, UDP or TCP probes; None (auto): ICMP echo, then TCP to well-known
+    ports and then UDP for a target that answers no echo."""
+    port: int | None = None
+    """UDP/TCP destination port (``--probe tcp:445``)."""
+    flows: int = 32
+    """Flows over which the found MTU is confirmed (ECMP legs, LAG members); 1: off."""
+    soak: int = 200
+    """Probes of the soak at the path MTU (half big, half small); 0: off."""
+
+
+@dataclass(slots=True)
+class PathState:
+    """One target on its way through the stages."""
+
+    target: Target
+    """Where the probes go."""
+    route: Egress | None = None
+    """How this host reaches it (None: it cannot)."""
+    result: PathResult | None = None
+    """The verdict so far (set by the route stage on failure, else by the search)."""
+    timeout_s: float = 0.5
+    """How long the search waited for an answer (follows the RTT); reused later."""
+
+    @property
+    def measured(self) -> bool:
+        """Whether the path was probed (it has a route and a search result)."""
+        return self.route is not None and self.result is not None
+
+    def done(self) -> PathResult:
+        """The final result."""
+        assert self.result is not None
+        return self.result
