@@ -58,7 +58,8 @@ machine's own interfaces and root-namespace settings are never touched.
 Teardown always happens: on leaving the ``with`` block (also by exception or
 Ctrl-C), at interpreter exit, and on SIGTERM/SIGHUP (turned into
 ``SystemExit``). :func:`cleanup_stale` removes namespaces left by processes
-that died without any of those running (SIGKILL).
+that died without any of those running (SIGKILL); so does ``jumbopath lab
+clean``.
 
 Modules: :mod:`~jumbopath.lab.topology` (nodes, links, routes, the
 :class:`Topology`), :mod:`~jumbopath.lab.faults`, :mod:`~jumbopath.lab.presets`
@@ -66,7 +67,9 @@ Modules: :mod:`~jumbopath.lab.topology` (nodes, links, routes, the
 :mod:`~jumbopath.lab.scripts` (what each namespace is given, as text),
 :mod:`~jumbopath.lab.kernel` (ip, nft, sysctls, entering namespaces),
 :mod:`~jumbopath.lab.warmup`, :mod:`~jumbopath.lab.safety` (teardown safety
-net, stale labs) and :mod:`~jumbopath.lab.network` (the :class:`Lab`).
+net, stale labs), :mod:`~jumbopath.lab.network` (the :class:`Lab`) and
+:mod:`~jumbopath.lab.claim` (what check must find on a lab, and whether it
+did: the demo's self-check).
 """
 
 from __future__ import annotations

@@ -86,6 +86,7 @@ def claims(
 
 
 def _claim(topology: Topology, plan: Plan, prober: str, target: str, family: int) -> PathClaim:
+    address = _addrs(plan, target, family)[0]  # raises for a switch
     hops = _path(plan, prober, target)
     links = [_link(topology, a, b) for a, b in zip(hops, hops[1:], strict=False)]
     ends: list[tuple[Link, str]] = []
@@ -100,7 +101,7 @@ def _claim(topology: Topology, plan: Plan, prober: str, target: str, family: int
     peer = small_link.b if small_node == small_link.a else small_link.a
     return PathClaim(
         target=target,
-        address=_addrs(plan, target, family)[0],
+        address=address,
         path_mtu=small_link.mtu_of(small_node),
         port=(small_node, peer),
         upstream=up,
@@ -269,8 +270,7 @@ def _path(plan: Plan, src: str, dst: str) -> list[str]:
 
     The presets are trees, so this is the one path their routes take.
     """
-    for node in (src, dst):
-        plan.key(node, None)  # raises for an unknown node
+    plan.key(src, None)  # raises for an unknown node
     before: dict[str, str | None] = {src: None}
     queue = deque([src])
     while queue and dst not in before:
@@ -294,6 +294,7 @@ def _link(topology: Topology, a: str, b: str) -> Link:
 
 
 def _addrs(plan: Plan, node: str, family: int) -> tuple[str, ...]:
+    plan.key(node, None)  # raises for an unknown node
     found = tuple(a for k in plan.by_node[node] if (a := plan.addr(k, family)) is not None)
     if not found:
         raise LabError(f"{node} has no IPv{family} address: name a host or router")
