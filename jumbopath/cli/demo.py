@@ -11,7 +11,8 @@ import inspect
 import json
 import os
 import sys
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +21,9 @@ from rich.markup import escape
 from jumbopath.cli import app
 from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
+
+if TYPE_CHECKING:
+    from jumbopath.lab.claim import PathClaim, Verdict
 
 
 @app.command("demo")
@@ -58,6 +62,13 @@ def demo_command(
         typer.echo(done.stdout, nl=False)
     document = _document(console, done.returncode, done.stdout, done.stderr)
     verdict = judge(claimed, expected, document)
+    raise typer.Exit(int(_show_verdict(console, claimed, expected, verdict)))
+
+
+def _show_verdict(
+    console: Console, claimed: Sequence[PathClaim], expected: int, verdict: Verdict
+) -> ExitCode:
+    """Print built vs found and the conclusion; the demo's exit status."""
     console.print("\n[bold]built[/]")
     for c in claimed:
         console.print(f"  {escape(c.describe(expected))}")
@@ -69,12 +80,12 @@ def demo_command(
             "\n[bold green]demo: jumbopath found the fault the lab was built with.[/] "
             "(check itself exits 1 here: 'below expectation'.)"
         )
-        raise typer.Exit(int(ExitCode.OK))
+        return ExitCode.OK
     console.print("\n[bold red]demo: check found something else than the lab was built with:[/]")
     for line in verdict.differences:
         console.print(f"  {escape(line)}")
     console.print("This is a bug in jumbopath: please report it with this output.")
-    raise typer.Exit(int(ExitCode.INTERNAL))
+    return ExitCode.INTERNAL
 
 
 def _clean_first(console: Console) -> None:

@@ -137,6 +137,27 @@ class Plan:
     # -- segments and addresses ------------------------------------------
 
     def _segments(self, links: Sequence[Link]) -> None:
+        """Number the L3 segments, list their members, give every member its addresses."""
+        number = self._number_segments(links)
+        self.members: dict[int, list[tuple[str, str]]] = {
+            s: [] for s in sorted(set(number.values()))
+        }
+        for link in links:
+            for node, peer in ((link.a, link.b), (link.b, link.a)):
+                if self.kind[node] is Switch:
+                    continue
+                seg = number[(node, peer)]
+                if any(other == node for other, _ in self.members[seg]):
+                    raise LabError(
+                        f"{node} has two links into one L3 segment (toward "
+                        f"{self._peer_in(node, seg)} and {peer}): connect them to "
+                        "different switches that are not bridged together"
+                    )
+                self.members[seg].append((node, peer))
+        self._addresses()
+
+    def _number_segments(self, links: Sequence[Link]) -> dict[tuple[str, str], int]:
+        """Segment number of every host/router interface (union-find over the links)."""
         parent: dict[_Vertex, _Vertex] = {}
 
         def find(v: _Vertex) -> _Vertex:
@@ -150,8 +171,7 @@ class Plan:
             return ("sw", node) if self.kind[node] is Switch else ("if", node, peer)
 
         for link in links:
-            va, vb = vertex(link.a, link.b), vertex(link.b, link.a)
-            ra, rb = find(va), find(vb)
+            ra, rb = find(vertex(link.a, link.b)), find(vertex(link.b, link.a))
             if ra == rb:
                 raise LabError(
                     f"link {link.a}-{link.b} closes a loop of switches: STP is off in the lab, "
@@ -159,10 +179,7 @@ class Plan:
                 )
             parent[ra] = rb
 
-        has_l3: set[_Vertex] = set()
-        for node, peer in self.ifaces:
-            if self.kind[node] is not Switch:
-                has_l3.add(find(vertex(node, peer)))
+        has_l3 = {find(vertex(n, p)) for n, p in self.ifaces if self.kind[n] is not Switch}
         number: dict[_Vertex, int] = {}
         for link in links:
             root = find(vertex(link.a, link.b))
@@ -170,21 +187,12 @@ class Plan:
                 number[root] = len(number) + 1
         if len(number) > MAX_SEGMENTS:
             raise LabError(f"{len(number)} L3 segments: the lab addresses at most {MAX_SEGMENTS}")
+        return {
+            (n, p): number[find(vertex(n, p))] for n, p in self.ifaces if self.kind[n] is not Switch
+        }
 
-        self.members: dict[int, list[tuple[str, str]]] = {s: [] for s in number.values()}
-        for link in links:
-            for node, peer in ((link.a, link.b), (link.b, link.a)):
-                if self.kind[node] is Switch:
-                    continue
-                seg = number[find(vertex(node, peer))]
-                for other, _ in self.members[seg]:
-                    if other == node:
-                        raise LabError(
-                            f"{node} has two links into one L3 segment (toward "
-                            f"{self._peer_in(node, seg)} and {peer}): connect them to "
-                            "different switches that are not bridged together"
-                        )
-                self.members[seg].append((node, peer))
+    def _addresses(self) -> None:
+        """Member i of segment N gets 198.18.N.i and 2001:db8:N::i (IPv6 only if it fits)."""
         self.v6_ok: dict[int, bool] = {}
         for seg, members in self.members.items():
             if len(members) > MAX_MEMBERS:
@@ -193,8 +201,8 @@ class Plan:
                     f"at most {MAX_MEMBERS}"
                 )
             self.v6_ok[seg] = all(self.ifaces[m].mtu >= MIN_MTU_V6 for m in members)
+            net4 = ipaddress.IPv4Network(self.prefix(seg, 4))
             for i, key in enumerate(members, start=1):
-                net4 = ipaddress.IPv4Network(self.prefix(seg, 4))
                 v4 = str(net4.network_address + i)
                 v6 = f"2001:db8:{seg:x}::{i:x}" if self.v6_ok[seg] else None
                 self.ifaces[key] = replace(self.ifaces[key], segment=seg, v4=v4, v6=v6)

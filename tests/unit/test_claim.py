@@ -207,3 +207,24 @@ def test_hostile_documents_never_raise(document: Any) -> None:
     for line in verdict.found + verdict.differences:
         assert "\x1b" not in line
     json.dumps(document)  # the strategy only makes JSON values
+
+
+def test_the_demo_says_what_differs_and_exits_4() -> None:
+    import io
+
+    from rich.console import Console
+
+    from jumbopath.cli.demo import _show_verdict
+    from jumbopath.status import ExitCode
+
+    claimed = claims(demo(), "client", TARGETS)
+    moved = edit(results(ok(A), below(B, 1492), ok(C)))
+    for document, code in ((REAL, ExitCode.OK), (moved, ExitCode.INTERNAL)):
+        out = io.StringIO()
+        console = Console(file=out, width=200, highlight=False)
+        assert _show_verdict(console, claimed, 9000, judge(claimed, 9000, document)) is code
+        text = out.getvalue()
+        assert "stor-b (198.18.2.3): path MTU 1500, at sw2's port toward stor-b" in text
+    assert "check found something else than the lab was built with" in text
+    assert "stor-b (198.18.2.3): path MTU built 1500, check measured 1492" in text
+    assert "bug in jumbopath" in text
