@@ -1,4 +1,4 @@
-"""``jumbopath check`` and ``jumbopath demo``."""
+"""``jumbopath check``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from jumbopath.cli import app
 from jumbopath.errors import UsageError
 from jumbopath.model import Report
 from jumbopath.pipeline import CheckConfig, check
-from jumbopath.status import ExitCode, exit_code_for
+from jumbopath.status import exit_code_for
 
 
 class Format(str, Enum):
@@ -135,35 +135,3 @@ def check_command(
         max_time_s=max_time,
     )
     run_report("check", check, config, fmt, json_out)
-
-
-@app.command("demo")
-def demo_command(
-    keep_output: bool = typer.Option(False, "--json", help="Show the check's JSON instead."),
-) -> None:
-    """Build a small namespace lab with one access port left at 1500, check it, tear it down."""
-    from jumbopath import lab as labmod
-
-    topo = labmod.demo()
-    console = Console()
-    console.print(
-        "[bold]jumbopath demo[/]: a lab of network namespaces on this machine "
-        "(torn down afterwards):"
-    )
-    console.print(labmod.demo.__doc__ or "", highlight=False)
-    with labmod.Lab(topo) as lab:
-        targets = [lab.addr(n, 4) for n in ("stor-a", "stor-b", "stor-c")]
-        argv = [sys.executable, "-m", "jumbopath", "check", "--expect", "9000", *targets]
-        if keep_output:
-            argv.append("--json")
-        console.print(f"[dim]client$ jumbopath check --expect 9000 {' '.join(targets)}[/]")
-        sys.stdout.flush()
-        done = lab.run("client", argv, capture_output=False, timeout=60)
-    if done.returncode == ExitCode.BELOW:
-        console.print(
-            "\n[bold green]demo: jumbopath found the fault the lab was built with[/] "
-            "(stor-b's switch port left at 1500). Exit status 1 means 'below expectation'."
-        )
-        raise typer.Exit(0)
-    console.print(f"[bold red]demo: unexpected exit status {done.returncode} from check[/]")
-    raise typer.Exit(1)

@@ -101,14 +101,14 @@ MISSING_TOOL = [
 def test_missing_privilege_or_tool(
     monkeypatch: pytest.MonkeyPatch, missing: str, message: str
 ) -> None:
-    import jumbopath.lab as lab_module
+    from jumbopath.lab import kernel  # owns the root and tool checks
 
     if missing == "root":
-        monkeypatch.setattr(lab_module.os, "geteuid", lambda: 1000)
+        monkeypatch.setattr(kernel.os, "geteuid", lambda: 1000)
     else:
-        real = lab_module.shutil.which
+        real = kernel.shutil.which
         monkeypatch.setattr(
-            lab_module.shutil, "which", lambda name: None if name == missing else real(name)
+            kernel.shutil, "which", lambda name: None if name == missing else real(name)
         )
     lab = Lab(chain(1, faults=(NoPTB("r1"),)))
     with pytest.raises(LabError) as info:

@@ -1,0 +1,110 @@
+"""Ready-made topologies. Each picture shows the MTU at every link end.
+
+``a ─9000─ b`` means both ends 9000; ``a ─1500┆9000─ b`` means 1500 on
+``a``'s end and 9000 on ``b``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from jumbopath.errors import LabError
+from jumbopath.lab.faults import Fault
+from jumbopath.lab.plan import MAX_MEMBERS
+from jumbopath.lab.topology import Host, Link, Node, Router, Switch, Topology, set_mtus
+
+
+def demo() -> Topology:
+    """A storage network with one access port left at 1500::
+
+        client ─9000─ sw1 ─9000─ r1 ─9000─ sw2 ─┬─9000────── stor-a
+                                                ├─1500┆9000─ stor-b
+                                                └─9000────── stor-c
+
+    Every end is 9000 except sw2's port toward stor-b (1500): big frames
+    from client to stor-b vanish silently at that port; stor-a and stor-c
+    carry 9000 end to end.
+    """
+    return Topology(
+        nodes=(
+            Host("client"),
+            Switch("sw1"),
+            Router("r1"),
+            Switch("sw2"),
+            Host("stor-a"),
+            Host("stor-b"),
+            Host("stor-c"),
+        ),
+        links=(
+            Link("client", "sw1"),
+            Link("sw1", "r1"),
+            Link("r1", "sw2"),
+            Link("sw2", "stor-a"),
+            Link("sw2", "stor-b", a_mtu=1500),
+            Link("sw2", "stor-c"),
+        ),
+    )
+
+
+def chain(
+    routers: int = 1,
+    *,
+    mtus: Mapping[tuple[str, str], int] | None = None,
+    faults: Sequence[Fault] = (),
+    src: str = "src",
+    dst: str = "dst",
+) -> Topology:
+    """Two hosts joined by a line of routers, every end 9000 unless ``mtus`` says::
+
+        src ─9000─ sw-src ─9000─ r1 ─9000─ r2 ─ ... ─ rn ─9000─ sw-dst ─9000─ dst
+
+    With ``routers=0``::
+
+        src ─9000─ sw ─9000─ dst
+
+    ``mtus`` maps (node, peer) to the MTU of ``node``'s interface toward
+    ``peer``: ``{("r1", "sw-dst"): 1500}`` is a router egress at 1500
+    (``r1 ─1500┆9000─ sw-dst``), ``{("sw-dst", "dst"): 1500}`` a switch
+    port left at 1500.
+    """
+    if not isinstance(routers, int) or not 0 <= routers <= 64:
+        raise LabError(f"chain(routers={routers!r}): use 0..64 routers")
+    nodes: list[Node] = [Host(src)]
+    links: list[Link] = []
+    if routers == 0:
+        nodes += [Switch("sw"), Host(dst)]
+        links += [Link(src, "sw"), Link("sw", dst)]
+    else:
+        names = [f"r{i}" for i in range(1, routers + 1)]
+        nodes += [Switch("sw-src"), *(Router(n) for n in names), Switch("sw-dst"), Host(dst)]
+        hops = [src, "sw-src", *names, "sw-dst", dst]
+        links += [Link(x, y) for x, y in zip(hops, hops[1:], strict=False)]
+    return Topology(nodes=tuple(nodes), links=set_mtus(links, mtus or {}), faults=tuple(faults))
+
+
+def star(
+    hosts: int,
+    *,
+    mtus: Mapping[tuple[str, str], int] | None = None,
+    faults: Sequence[Fault] = (),
+) -> Topology:
+    """Hosts ``h1..hN`` on one switch ``sw``, every end 9000 unless ``mtus`` says::
+
+        h1 ─9000─┐
+        h2 ─9000─┤
+        ...      sw
+        hN ─9000─┘
+
+    One segment; ``h<i>`` is 198.18.1.<i> and 2001:db8:1::<i:x>. For
+    many-target benchmarks with ``h1`` as the prober (the warm-up covers h1
+    with everyone; see :class:`Lab` on the shared neighbour table).
+    """
+    if not isinstance(hosts, int) or not 1 <= hosts <= MAX_MEMBERS:
+        raise LabError(f"star(hosts={hosts!r}): use 1..{MAX_MEMBERS} hosts")
+    names = [f"h{i}" for i in range(1, hosts + 1)]
+    links = [Link(n, "sw") for n in names]
+    return Topology(
+        nodes=(Switch("sw"), *(Host(n) for n in names)),
+        links=set_mtus(links, mtus or {}),
+        faults=tuple(faults),
+    )
