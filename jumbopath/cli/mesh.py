@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from jumbopath.cli import app
 from jumbopath.errors import UsageError
+from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
 
 if TYPE_CHECKING:
@@ -126,13 +128,10 @@ def _show_interrupted(mesh: Mesh, fmt: str, stop: Interrupted, total: int, save:
     else:
         render_text(mesh, Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160))
     runs = stop.runs or []
-    stopped = sum(
-        1 for r in runs if r.error is not None and r.error.kind is ErrorKind.INTERRUPTED
-    )
+    stopped = sum(1 for r in runs if r.error is not None and r.error.kind is ErrorKind.INTERRUPTED)
     typer.echo(
         f"jumbopath: interrupted ({stop.name}): {total - stopped} of {total} hosts finished, "
-        "the others are marked not measured"
-        + ("; nothing was saved (--save)" if save else ""),
+        "the others are marked not measured" + ("; nothing was saved (--save)" if save else ""),
         err=True,
     )
     raise typer.Exit(stop.exit_status)
@@ -148,7 +147,8 @@ def _progress(total: int, quiet: bool) -> Any:
     def on_done(run: HostRun) -> None:
         done[0] += 1
         state = "ok" if run.error is None else run.error.kind.value
-        err.print(f"[dim]{done[0]}/{total} {run.host}: {state} ({run.elapsed_s:.1f} s)[/dim]")
+        line = f"{done[0]}/{total} {safe_text(run.host, 80)}: {state} ({run.elapsed_s:.1f} s)"
+        err.print(Text(line, style="dim"))
 
     return on_done
 
