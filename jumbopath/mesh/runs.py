@@ -242,7 +242,7 @@ def remote_script(
         words = ["check", "--json", "--expect", str(mtu)]
         if family in (4, 6):
             words.append(f"-{family}")
-        argv = " ".join([command] + [shlex.quote(w) for w in words + addresses])
+        argv = " ".join([command] + [shlex.quote(w) for w in [*words, "--", *addresses]])
         lines.append(f'{argv} </dev/null >"$d/{i}.out" 2>"$d/{i}.err" & p{i}=$!')
     for i, (network, _mtu, _addresses, _family) in enumerate(runs):
         begin = shlex.quote(f"@@jumbopath-{nonce} begin {network}")
@@ -500,7 +500,7 @@ def parse_source(doc: Any, source: str, default_host: str) -> HostRun:
     if doc.get("schema") != 1 or not isinstance(host, str) or not host:
         raise UsageError(
             f'{source}: expected a jumbopath source file ({{"schema": 1, "host": NAME, '
-            "\"networks\": [...]}}) or a 'jumbopath check --json' document",
+            "\"networks\": [...]}) or a 'jumbopath check --json' document",
         )
     _text(host, source, "host", MAX_NAME)
     nets = doc.get("networks")
