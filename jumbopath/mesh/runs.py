@@ -350,7 +350,7 @@ def classify_check(
         if str(exc).startswith("not valid JSON"):
             return failed(
                 ErrorKind.BAD_OUTPUT,
-                f"jumbopath check printed no JSON document (first line: {first!r})",
+                f"jumbopath check printed no JSON document ({exc}; it begins {first!r})",
             )
         return failed(ErrorKind.BAD_OUTPUT, f"jumbopath check output: {exc}")
     problem = check_document_problem(doc)
