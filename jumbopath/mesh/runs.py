@@ -44,6 +44,8 @@ MAX_NAME = 255
 """Longest host or network name in a source file, characters."""
 MAX_DETAIL = 300
 """Longest line from a remote host or ssh kept for display, characters."""
+MAX_MTU = 2**32 - 1
+"""Largest MTU a document may name (IPv6 jumbograms)."""
 
 
 class ErrorKind(str, Enum):
@@ -383,7 +385,35 @@ def check_document_problem(doc: Any) -> str | None:
         target, status = r.get("target"), r.get("status")
         if not isinstance(target, str) or not isinstance(status, str) or status not in _STATUSES:
             return "a result lacks 'target' or a known 'status'"
+        brk = r.get("break")
+        for where, field, limit in _BOUNDED:
+            obj = brk if where == "break" else r
+            value = obj.get(field) if isinstance(obj, Mapping) else None
+            name = f"{where}.{field}" if where == "break" else field
+            if isinstance(value, str) and limit and len(value) > limit:
+                return f"a result's {name!r} is longer than {limit} characters"
+            if isinstance(value, int) and field.endswith("mtu") and not 0 <= value <= MAX_MTU:
+                return f"a result's {name!r} is not an MTU"
     return None
+
+
+# Fields of a check result the matrix keeps: (where, field, longest string; 0 for MTUs,
+# whose integers must be MTUs: other types are ignored where they are read).
+_BOUNDED = (
+    ("result", "target", MAX_NAME),
+    ("result", "address", MAX_NAME),
+    ("result", "interface", MAX_NAME),
+    ("result", "direction", 20),
+    ("result", "error", 2000),
+    ("result", "path_mtu", 0),
+    ("result", "interface_mtu", 0),
+    ("break", "kind", 20),
+    ("break", "after", MAX_NAME),
+    ("break", "before", MAX_NAME),
+    ("break", "reported_by", MAX_NAME),
+    ("break", "explanation", 2000),
+    ("break", "mtu", 0),
+)
 
 
 # --------------------------------------------------------------------------
@@ -412,10 +442,6 @@ def source_document(run: HostRun) -> dict[str, Any]:
 
 def _error_doc(e: HostError) -> dict[str, str]:
     return {"kind": e.kind.value, "message": e.message, "detail": e.detail}
-
-
-MAX_MTU = 2**32 - 1
-"""Largest MTU a file may name (IPv6 jumbograms)."""
 
 
 def _error_from(doc: Any, where: str) -> HostError | None:
