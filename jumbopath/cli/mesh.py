@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from jumbopath.cli import app
 from jumbopath.errors import UsageError
+from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
 
 if TYPE_CHECKING:
     from jumbopath.mesh.matrix import Mesh
     from jumbopath.mesh.runs import HostRun
+    from jumbopath.mesh.ssh import Interrupted
 
 # The mesh modules (YAML, SSH, renderers) are imported by the commands that use
 # them: every other jumbopath command, and so every remote ``check`` a mesh
@@ -70,6 +78,65 @@ def _finish(mesh: Mesh, fmt: str, save: Path | None, compare: Path | None) -> No
     raise typer.Exit(int(code))
 
 
+@contextmanager
+def _signals_stop_the_run() -> Iterator[None]:
+    """While inside, SIGINT and SIGTERM raise :class:`~jumbopath.mesh.ssh.Interrupted` (once).
+
+    The fan-out catches it, kills its sessions and hands back what finished. A
+    second signal while it stops is ignored: stopping takes well under two
+    seconds. A signal that was ignored when jumbopath started (``nohup``, a
+    background job of a non-interactive shell) stays ignored.
+    """
+    from jumbopath.mesh.ssh import Interrupted
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        before = signal.getsignal(sig)
+        if before is signal.SIG_IGN:
+            continue
+        previous[sig] = before
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before if before is not None else signal.SIG_DFL)
+
+
+def _show_interrupted(mesh: Mesh, fmt: str, stop: Interrupted, total: int, save: bool) -> None:
+    """What was measured before the signal, one line saying so; raise its exit status."""
+    from jumbopath.mesh import document
+    from jumbopath.mesh.runs import ErrorKind
+    from jumbopath.render.mesh import render_mermaid, render_text
+
+    if fmt == "json":
+        doc = {**document.to_document(mesh), "interrupted": stop.name}
+        typer.echo(document.dumps(doc), nl=False)
+    elif fmt == "mermaid":
+        typer.echo(render_mermaid(mesh), nl=False)
+    else:
+        render_text(mesh, Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160))
+    runs = stop.runs or []
+    stopped = sum(1 for r in runs if r.error is not None and r.error.kind is ErrorKind.INTERRUPTED)
+    typer.echo(
+        f"jumbopath: interrupted ({stop.name}): {total - stopped} of {total} hosts finished, "
+        "the others are marked not measured" + ("; nothing was saved (--save)" if save else ""),
+        err=True,
+    )
+    raise typer.Exit(stop.exit_status)
+
+
 def _progress(total: int, quiet: bool) -> Any:
     """A callback that reports finished hosts on stderr when it is a terminal."""
     err = Console(stderr=True)
@@ -80,7 +147,8 @@ def _progress(total: int, quiet: bool) -> Any:
     def on_done(run: HostRun) -> None:
         done[0] += 1
         state = "ok" if run.error is None else run.error.kind.value
-        err.print(f"[dim]{done[0]}/{total} {run.host}: {state} ({run.elapsed_s:.1f} s)[/dim]")
+        line = f"{done[0]}/{total} {safe_text(run.host, 80)}: {state} ({run.elapsed_s:.1f} s)"
+        err.print(Text(line, style="dim"))
 
     return on_done
 
@@ -133,20 +201,33 @@ def mesh_command(
     """Check every host pair of every network in an inventory, both directions, over SSH."""
     from jumbopath.mesh.inventory import load_inventory
     from jumbopath.mesh.matrix import build_mesh
-    from jumbopath.mesh.ssh import SshOptions, fan_out
+    from jumbopath.mesh.ssh import Interrupted, SshOptions, fan_out
 
-    out = _output(fmt, as_json)
-    inv = load_inventory(inventory, inventory_format).only(network or [])
-    if compare is not None and not compare.is_file():
-        raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
-    options = SshOptions(
-        ssh_config=str(ssh_config) if ssh_config is not None else None,
-        connect_timeout_s=connect_timeout,
-        timeout_s=timeout,
-        concurrency=concurrency,
-    )
-    runs = fan_out(inv, options, on_done=_progress(len(inv.hosts), out != "text"))
-    _finish(build_mesh(inv.networks, runs), out, save, compare)
+    try:
+        with _signals_stop_the_run():
+            out = _output(fmt, as_json)
+            inv = load_inventory(inventory, inventory_format).only(network or [])
+            if compare is not None and not compare.is_file():
+                raise UsageError(
+                    f"{compare}: no such file (--compare takes a file written by --save)"
+                )
+            options = SshOptions(
+                ssh_config=str(ssh_config) if ssh_config is not None else None,
+                connect_timeout_s=connect_timeout,
+                timeout_s=timeout,
+                concurrency=concurrency,
+            )
+            try:
+                runs = fan_out(inv, options, on_done=_progress(len(inv.hosts), out != "text"))
+            except Interrupted as stop:
+                if stop.runs is None:
+                    raise
+                mesh = build_mesh(inv.networks, stop.runs)
+                _show_interrupted(mesh, out, stop, len(stop.runs), save is not None)
+            _finish(build_mesh(inv.networks, runs), out, save, compare)
+    except Interrupted as stop:
+        typer.echo(f"jumbopath: interrupted ({stop.name})", err=True)
+        raise typer.Exit(stop.exit_status) from None
 
 
 @app.command("report")

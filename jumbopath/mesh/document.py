@@ -25,7 +25,11 @@ Schema 1 (stable; fields may be added, never renamed)::
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import stat
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +37,8 @@ from typing import Any
 
 from jumbopath.errors import UsageError
 from jumbopath.mesh.matrix import BreakInfo, Mesh
-from jumbopath.mesh.runs import HostError
+from jumbopath.mesh.runs import MAX_MTU, MAX_NETWORKS, HostError, read_json_file
+from jumbopath.safe import safe_text
 
 SCHEMA = 1
 KIND = "jumbopath-mesh"
@@ -122,32 +127,123 @@ def dumps(doc: Mapping[str, Any]) -> str:
 
 
 def save(doc: Mapping[str, Any], path: str | Path) -> None:
-    """Write the document for a later ``--compare``."""
+    """Write the document for a later ``--compare``, atomically.
+
+    The text goes to a temporary file in the same folder, is flushed to disk
+    and then renamed over ``path``: a crash leaves the old file or the new
+    one, never half of one. A symbolic link at ``path`` is refused rather
+    than followed onto whatever it points at.
+    """
+    p = Path(path)
+    shown = safe_text(str(p), 200)
+    if p.is_symlink():
+        raise UsageError(
+            f"{shown}: is a symbolic link: --save does not write through links; give the "
+            "real file's path"
+        )
+    if p.exists() and not p.is_file():
+        raise UsageError(f"{shown}: not a regular file (--save writes a JSON file)")
+    folder = p.parent
     try:
-        Path(path).write_text(dumps(doc), encoding="utf-8")
+        mode = stat.S_IMODE(p.stat().st_mode) if p.exists() else 0o666 & ~_umask()
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot write (--save): {exc.strerror or exc}") from exc
+        raise UsageError(f"{shown}: cannot write (--save): {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(dumps(doc))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{shown}: cannot write (--save): {exc.strerror or exc}") from exc
+        raise
+    with contextlib.suppress(OSError):
+        dirfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dirfd)
+        finally:
+            os.close(dirfd)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+MAX_CELLS = 1 << 20
+"""Cells in one network of a saved mesh."""
+STATUSES = ("ok", "below", "unreachable", "error", "not-measured")
+"""Cell statuses of schema 1."""
 
 
 def load(path: str | Path) -> dict[str, Any]:
-    """Read a document written by ``--save`` (or ``--json``)."""
-    p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"{p}: cannot read (--compare): {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise UsageError(
-            f"{p}: not valid JSON: save it with jumbopath mesh --save ({exc})"
-        ) from exc
-    if not isinstance(doc, dict) or doc.get("kind") != KIND or doc.get("schema") != SCHEMA:
-        raise UsageError(f"{p}: not a mesh result of schema {SCHEMA}: save one with --save FILE")
-    nets = doc.get("networks")
-    if not isinstance(nets, list) or not all(
-        isinstance(n, dict) and isinstance(n.get("cells"), list) for n in nets
-    ):
-        raise UsageError(f"{p}: 'networks' is damaged: save a new one with --save FILE")
+    """Read a document written by ``--save`` (or ``--json``), for ``--compare``.
+
+    Bounded (size, depth, counts) and validated field by field before use:
+    anything wrong is one :class:`UsageError` naming the file and the field.
+    """
+    shown = safe_text(str(path), 200)
+    doc = read_json_file(path, "--compare")
+    problem = document_problem(doc)
+    if problem:
+        raise UsageError(f"{shown}: {problem}: save a new one with --save FILE")
+    assert isinstance(doc, dict)
     return doc
+
+
+def document_problem(doc: Any) -> str | None:
+    """Why ``doc`` is not a mesh document that :func:`compare` can read, or None.
+
+    Checks what the comparison uses: ``networks[].name`` and each cell's
+    ``source``, ``destination``, ``status``, ``path_mtu`` and ``error``.
+    """
+    if not isinstance(doc, dict) or doc.get("kind") != KIND or doc.get("schema") != SCHEMA:
+        return f"not a mesh result of schema {SCHEMA}"
+    nets = doc.get("networks")
+    if not isinstance(nets, list):
+        return "'networks' is not a list"
+    if len(nets) > MAX_NETWORKS:
+        return f"more than {MAX_NETWORKS} networks"
+    for i, n in enumerate(nets):
+        where = f"networks[{i}]"
+        if not isinstance(n, dict):
+            return f"{where} is not an object"
+        if not isinstance(n.get("name"), str):
+            return f"{where}.name is not a string"
+        cells = n.get("cells")
+        if not isinstance(cells, list):
+            return f"{where}.cells is not a list"
+        if len(cells) > MAX_CELLS:
+            return f"{where}: more than {MAX_CELLS} cells"
+        for j, c in enumerate(cells):
+            problem = _cell_problem(c)
+            if problem:
+                return f"{where}.cells[{j}]{problem}"
+    return None
+
+
+def _cell_problem(c: Any) -> str | None:
+    if not isinstance(c, dict):
+        return " is not an object"
+    for key in ("source", "destination"):
+        if not isinstance(c.get(key), str):
+            return f".{key} is not a string"
+    if c.get("status") not in STATUSES:
+        return f".status is not one of {', '.join(STATUSES)}"
+    mtu = c.get("path_mtu")
+    if mtu is not None and (
+        not isinstance(mtu, int) or isinstance(mtu, bool) or not 0 <= mtu <= MAX_MTU
+    ):
+        return f".path_mtu is not a number from 0 to {MAX_MTU}"
+    if c.get("error") is not None and not isinstance(c.get("error"), str):
+        return ".error is not a string"
+    return None
 
 
 # --------------------------------------------------------------------------
@@ -204,14 +300,22 @@ def _same(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return True
 
 
+def _networks(doc: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    nets = doc.get("networks")
+    return [n for n in nets if isinstance(n, Mapping)] if isinstance(nets, list) else []
+
+
 def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     """Cells whose result changed, in the new run's order (then cells that are gone)."""
 
     def cells(doc: Mapping[str, Any]) -> dict[tuple[str, str, str], Mapping[str, Any]]:
         out = {}
-        for n in doc.get("networks", []):
-            for c in n.get("cells", []):
-                out[(str(n.get("name")), str(c.get("source")), str(c.get("destination")))] = c
+        for n in _networks(doc):
+            found = n.get("cells")
+            for c in found if isinstance(found, list) else []:
+                if isinstance(c, Mapping):
+                    key = (str(n.get("name")), str(c.get("source")), str(c.get("destination")))
+                    out[key] = c
         return out
 
     before, after = cells(old), cells(new)
@@ -229,7 +333,7 @@ def compare(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
                 improvement=prev is not None and _worse(cell, prev),
             )
         )
-    shown = {str(n.get("name")) for n in new.get("networks", [])}
+    shown = {str(n.get("name")) for n in _networks(new)}
     for key, prev in before.items():
         if key not in after and key[0] in shown:
             changes.append(Change(*key, before=_describe(prev), after="absent", regression=False))

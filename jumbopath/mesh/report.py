@@ -8,6 +8,12 @@ from pathlib import Path
 from jumbopath.errors import UsageError
 from jumbopath.mesh.inventory import Inventory, Network
 from jumbopath.mesh.runs import HostRun, NetworkRun, read_source_file
+from jumbopath.safe import safe_text
+
+
+def _q(name: str) -> str:
+    """A name from a file, quoted for an error line (bounded, safe to show)."""
+    return repr(safe_text(name, 80))
 
 
 def _adopt(run: HostRun, inventory: Inventory) -> HostRun:
@@ -50,8 +56,8 @@ def networks_from_runs(runs: Sequence[HostRun]) -> list[Network]:
                 prev = mtus.get(n.network)
                 if prev is not None and prev[0] != n.mtu:
                     raise UsageError(
-                        f"network {n.network!r}: {prev[1]} checked it for MTU {prev[0]} but "
-                        f"{r.host} for {n.mtu}: run every host with the same --expect"
+                        f"network {_q(n.network)}: {_q(prev[1])} checked it for MTU {prev[0]} "
+                        f"but {_q(r.host)} for {n.mtu}: run every host with the same --expect"
                     )
                 mtus.setdefault(n.network, (n.mtu, r.host))
             m = members[n.network]
@@ -63,7 +69,7 @@ def networks_from_runs(runs: Sequence[HostRun]) -> list[Network]:
     for name in order:
         if name not in mtus:
             raise UsageError(
-                f"network {name!r}: no file says which MTU it must carry: run check with "
+                f"network {_q(name)}: no file says which MTU it must carry: run check with "
                 "--expect N (or give --inventory)"
             )
         nets.append(Network(name, mtus[name][0], tuple(members[name].items())))
@@ -82,7 +88,8 @@ def merge(
         run = read_source_file(f)
         if run.host in seen:
             raise UsageError(
-                f"{f}: a second result for host {run.host!r} (the first is {seen[run.host]}): "
+                f"{safe_text(str(f), 200)}: a second result for host {_q(run.host)} (the first "
+                f"is {safe_text(seen[run.host], 200)}): "
                 "give one file per host"
             )
         seen[run.host] = str(f)
@@ -94,7 +101,8 @@ def merge(
         stray = [r.host for r in runs if r.host not in known]
         if stray:
             raise UsageError(
-                f"{seen[stray[0]]}: host {stray[0]!r} is not in {inventory.source}: name the "
+                f"{safe_text(seen[stray[0]], 200)}: host {_q(stray[0])} is not in "
+                f"{safe_text(inventory.source, 200)}: name the "
                 'file after the inventory host, or fix its "host"'
             )
         return list(inventory.networks), runs

@@ -7,27 +7,34 @@ becomes ``ssh -F``. ``BatchMode=yes`` means a session never waits for a
 password or a host-key prompt, and host-key checking is never relaxed.
 
 Sessions run in a bounded thread pool; each has a connect timeout and an
-overall timeout after which its process group is killed. A host's failure is
-a :class:`~jumbopath.mesh.runs.HostError` in its row; the others go on.
+overall timeout after which its process group is killed. What a session
+prints is read as it comes and bounded (:data:`MAX_OUTPUT` per stream). A
+host's failure, or its garbage, is a :class:`~jumbopath.mesh.runs.HostError`
+in its row; the others go on. A signal, or any exception, kills every
+session's process group (:class:`Sessions`) and starts no queued one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
+import selectors
 import shlex
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.mesh.inventory import Inventory, MeshHost
 from jumbopath.mesh.runs import (
+    MAX_DETAIL,
     ErrorKind,
     HostError,
     HostRun,
@@ -35,8 +42,15 @@ from jumbopath.mesh.runs import (
     classify_check,
     last_line,
     remote_script,
+    shown_line,
     split_sections,
 )
+from jumbopath.safe import safe_text
+
+MAX_OUTPUT = 4 * 1024 * 1024
+"""Most bytes read from one session's stdout, and from its stderr."""
+_POLL_S = 0.2
+"""How often a waiting session looks whether the fan-out was stopped, seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +67,8 @@ class SshOptions:
     """Sessions at once."""
     ssh: str = "ssh"
     """The OpenSSH client to run."""
+    max_output: int = MAX_OUTPUT
+    """Most bytes read from a session's stdout, and from its stderr; past it the session ends."""
 
 
 # Classification of ssh's own failures (exit status 255), first match wins.
@@ -120,16 +136,22 @@ SSH_FAILURES: tuple[tuple[re.Pattern[str], ErrorKind, str], ...] = (
 
 
 def classify_ssh(stderr: str, host: MeshHost) -> HostError:
-    """Name the reason an ``ssh`` session failed (exit status 255) from its stderr."""
+    """Name the reason an ``ssh`` session failed (exit status 255) from its stderr.
+
+    Only the last 64 KiB of stderr are looked at (ssh's own message is at the
+    end); the quoted line is bounded and made safe to show.
+    """
+    stderr = stderr[-65536:]
     fields = {
-        "target": host.ssh_host,
+        "target": safe_text(host.ssh_host, 200),
         "port": host.port or 22,
-        "user": host.user or "the login user",
+        "user": safe_text(host.user, 100) if host.user else "the login user",
     }
     for pattern, kind, template in SSH_FAILURES:
         matches = list(pattern.finditer(stderr))
         if matches:
-            detail = _line_with(stderr, matches[-1].start()) or last_line(stderr)
+            line = _line_with(stderr, matches[-1].start()) or last_line(stderr)
+            detail = safe_text(line, MAX_DETAIL)
             if (
                 kind is ErrorKind.HOST_KEY_UNKNOWN
                 and "host key is known" not in stderr
@@ -137,9 +159,9 @@ def classify_ssh(stderr: str, host: MeshHost) -> HostError:
             ):
                 kind = ErrorKind.HOST_KEY
             return HostError(kind, template.format(**fields), detail)
-    detail = last_line(stderr)
+    detail = shown_line(stderr)
     return HostError(
-        ErrorKind.SSH_ERROR, f"ssh to {host.ssh_host} failed: {detail or 'exit 255'}", detail
+        ErrorKind.SSH_ERROR, f"ssh to {fields['target']} failed: {detail or 'exit 255'}", detail
     )
 
 
@@ -185,8 +207,193 @@ def plan(
     return out
 
 
-def run_host(inventory: Inventory, name: str, options: SshOptions) -> HostRun:
+class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, which it stands for
+    """A signal (SIGINT, SIGTERM) stopped the run.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception``
+    swallows it. :func:`fan_out` fills :attr:`runs` with what it had when the
+    signal came (the hosts not finished are marked interrupted) before it
+    lets the exception go on.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        """The signal that stopped the run."""
+        self.runs: list[HostRun] | None = None
+        """Every host's run, as far as it got; None when no fan-out was running."""
+
+    @property
+    def exit_status(self) -> int:
+        """128 + the signal number, as a shell reports a process ended by it (130, 143)."""
+        return 128 + self.signum
+
+    @property
+    def name(self) -> str:
+        """SIGINT, SIGTERM, ..."""
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
+
+
+class Sessions:
+    """The ssh processes of one fan-out: :meth:`stop` kills them all and starts no more.
+
+    Each session is its own process group (``start_new_session``), so
+    killing the group also ends whatever the ssh client started (a
+    ProxyCommand, a stand-in script and its children).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._stopped = False
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` ran."""
+        return self._stopped
+
+    def spawn(self, argv: list[str], ssh: str) -> subprocess.Popen[bytes] | None:
+        """Start one session; None when the fan-out is already stopping."""
+        with self._lock:
+            if self._stopped:
+                return None
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                )
+            except FileNotFoundError as exc:
+                raise CannotMeasure(
+                    f"the OpenSSH client {ssh!r} is not installed: apt-get install openssh-client"
+                ) from exc
+            self._live.add(proc)
+            return proc
+
+    def release(self, proc: subprocess.Popen[bytes]) -> None:
+        """Forget a session; kill its process group if it is still running."""
+        with self._lock:
+            self._live.discard(proc)
+        if proc.poll() is None:
+            _kill_group(proc)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=2)
+
+    def stop(self) -> None:
+        """Kill every running session's process group; start no new one."""
+        with self._lock:
+            self._stopped = True
+            live = list(self._live)
+        for proc in live:
+            if proc.poll() is None:
+                _kill_group(proc)
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What one session printed, bounded, and how it ended."""
+
+    stdout: str
+    """Standard output (at most ``limit`` bytes, decoded, bad UTF-8 replaced)."""
+    stderr: str
+    """Standard error, likewise."""
+    timed_out: bool = False
+    """The overall timeout killed the session."""
+    too_large: str | None = None
+    """"stdout" or "stderr" when that stream passed the limit and the session was killed."""
+    interrupted: bool = False
+    """The fan-out was stopped (a signal) and the session killed."""
+
+
+def collect(
+    proc: subprocess.Popen[bytes],
+    timeout_s: float,
+    sessions: Sessions,
+    limit: int = MAX_OUTPUT,
+) -> Output:
+    """Read a session's stdout and stderr as they come, never more than ``limit`` bytes each.
+
+    The session's process group is killed when a stream passes ``limit``,
+    when ``timeout_s`` has passed, or when ``sessions`` is stopped; reading
+    then ends at the streams' end, or one second later if something outside
+    the group still holds them open.
+    """
+    assert proc.stdout is not None and proc.stderr is not None
+    streams = {proc.stdout.fileno(): "stdout", proc.stderr.fileno(): "stderr"}
+    kept: dict[str, bytearray] = {"stdout": bytearray(), "stderr": bytearray()}
+    deadline = time.monotonic() + timeout_s
+    timed_out = interrupted = False
+    too_large: str | None = None
+    give_up: float | None = None
+    with selectors.DefaultSelector() as sel:
+        for fd in streams:
+            sel.register(fd, selectors.EVENT_READ)
+        while sel.get_map():
+            now = time.monotonic()
+            if give_up is None:
+                if sessions.stopped:
+                    interrupted = True
+                elif now >= deadline:
+                    timed_out = True
+                if interrupted or timed_out:
+                    _kill_group(proc)
+                    give_up = now + 1.0
+            elif now >= give_up:
+                break
+            wait = (give_up if give_up is not None else deadline) - now
+            for key, _ in sel.select(max(0.0, min(_POLL_S, wait))):
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    sel.unregister(key.fd)
+                    continue
+                name = streams[key.fd]
+                buf = kept[name]
+                room = limit - len(buf)
+                buf += chunk[: max(0, room)]
+                if len(chunk) > room and too_large is None and give_up is None:
+                    too_large = name
+                    _kill_group(proc)
+                    give_up = time.monotonic() + 1.0
+    if give_up is None and sessions.stopped:
+        interrupted = True  # the streams ended because stop() killed the session
+    try:
+        proc.wait(timeout=max(0.1, deadline - time.monotonic()) if give_up is None else 1.0)
+    except subprocess.TimeoutExpired:
+        timed_out = timed_out or give_up is None
+        _kill_group(proc)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=1.0)
+    return Output(
+        kept["stdout"].decode("utf-8", "replace"),
+        kept["stderr"].decode("utf-8", "replace"),
+        timed_out,
+        too_large,
+        interrupted,
+    )
+
+
+def interrupted_run(name: str, elapsed_s: float = 0.0) -> HostRun:
+    """The row of a host whose session a signal stopped (or that never started)."""
+    return HostRun(
+        name,
+        error=HostError(
+            ErrorKind.INTERRUPTED,
+            f"not measured: the run was interrupted before {safe_text(name, 200)} finished",
+        ),
+        elapsed_s=elapsed_s,
+    )
+
+
+def run_host(
+    inventory: Inventory, name: str, options: SshOptions, sessions: Sessions | None = None
+) -> HostRun:
     """Run one host's session: every network's check, or the reason it could not run."""
+    sessions = sessions if sessions is not None else Sessions()
     host = inventory.host(name)
     work = plan(inventory, name)
     if not work:
@@ -197,34 +404,47 @@ def run_host(inventory: Inventory, name: str, options: SshOptions) -> HostRun:
     )
     argv = ssh_argv(host, "sh -c " + shlex.quote(script), options)
     start = time.monotonic()
-    timed_out = False
+    proc = sessions.spawn(argv, options.ssh)
+    if proc is None:
+        return interrupted_run(name)
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-    except FileNotFoundError as exc:
-        raise CannotMeasure(
-            f"the OpenSSH client {options.ssh!r} is not installed: apt-get install openssh-client"
-        ) from exc
-    try:
-        out, err = proc.communicate(timeout=options.timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(proc)
-        try:
-            out, err = proc.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
+        output = collect(proc, options.timeout_s, sessions, options.max_output)
+    finally:
+        sessions.release(proc)
     elapsed = time.monotonic() - start
-    out_sections = split_sections(out or "", nonce)
-    err_sections = split_sections(err or "", nonce)
+    return _host_run(host, work, options, output, proc.returncode, nonce, elapsed)
+
+
+def _host_run(
+    host: MeshHost,
+    work: list[tuple[str, int, list[tuple[str, str]], int | None]],
+    options: SshOptions,
+    output: Output,
+    returncode: int | None,
+    nonce: str,
+    elapsed: float,
+) -> HostRun:
+    """One host's HostRun from its session's output (see :func:`run_host`)."""
+    name = host.name
+    target = safe_text(host.ssh_host, 200)
+    out, err = output.stdout, output.stderr
+    if output.interrupted:
+        return interrupted_run(name, elapsed)
+    if output.too_large is not None:
+        return HostRun(
+            name,
+            error=HostError(
+                ErrorKind.OUTPUT_TOO_LARGE,
+                f"{target} printed more than {options.max_output // (1024 * 1024)} MiB on "
+                f"{output.too_large}: the session was stopped; is its jumbopath command "
+                "really jumbopath?",
+                shown_line(err),
+            ),
+            elapsed_s=elapsed,
+        )
+    timed_out = output.timed_out
+    out_sections = split_sections(out, nonce)
+    err_sections = split_sections(err, nonce)
 
     if not out_sections:
         if timed_out:
@@ -232,22 +452,22 @@ def run_host(inventory: Inventory, name: str, options: SshOptions) -> HostRun:
                 name,
                 error=HostError(
                     ErrorKind.TIMEOUT,
-                    f"the SSH session to {host.ssh_host} did not finish within "
+                    f"the SSH session to {target} did not finish within "
                     f"{options.timeout_s:g} s: "
                     "raise --timeout, or check that the host answers SSH",
-                    last_line(err or ""),
+                    shown_line(err),
                 ),
                 elapsed_s=elapsed,
             )
-        if proc.returncode == 255:
-            return HostRun(name, error=classify_ssh(err or "", host), elapsed_s=elapsed)
+        if returncode == 255:
+            return HostRun(name, error=classify_ssh(err, host), elapsed_s=elapsed)
         return HostRun(
             name,
             error=HostError(
                 ErrorKind.SSH_ERROR,
-                f"the remote shell on {host.ssh_host} did not run the checks (exit "
-                f"{proc.returncode}): is /bin/sh usable for this account?",
-                last_line(err or ""),
+                f"the remote shell on {target} did not run the checks (exit "
+                f"{returncode}): is /bin/sh usable for this account?",
+                shown_line(err),
             ),
             elapsed_s=elapsed,
         )
@@ -287,7 +507,7 @@ def run_host(inventory: Inventory, name: str, options: SshOptions) -> HostRun:
                         ErrorKind.TIMEOUT,
                         f"the check of {net} did not finish within {options.timeout_s:g} s: "
                         "raise --timeout",
-                        last_line(err_text),
+                        shown_line(err_text),
                     ),
                 )
             )
@@ -296,11 +516,12 @@ def run_host(inventory: Inventory, name: str, options: SshOptions) -> HostRun:
     return HostRun(name, tuple(runs), elapsed_s=elapsed)
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
 
 
 def fan_out(
@@ -309,7 +530,13 @@ def fan_out(
     on_done: Callable[[HostRun], None] | None = None,
     hosts: Sequence[str] | None = None,
 ) -> list[HostRun]:
-    """Run every host's session, ``options.concurrency`` at most at once, in inventory order."""
+    """Run every host's session, ``options.concurrency`` at most at once, in inventory order.
+
+    Whatever ends the wait early (an :class:`Interrupted` raised by a signal
+    handler, KeyboardInterrupt, a bug) kills every running session's process
+    group, starts no queued one and waits for the workers before it goes on;
+    an :class:`Interrupted` leaves with :attr:`Interrupted.runs` filled in.
+    """
     if options.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     if options.timeout_s <= 0 or options.connect_timeout_s <= 0:
@@ -322,11 +549,26 @@ def fan_out(
         )
     names = list(hosts) if hosts is not None else [h.name for h in inventory.hosts]
     results: dict[str, HostRun] = {}
-    with ThreadPoolExecutor(max_workers=min(options.concurrency, max(1, len(names)))) as pool:
-        futures = {pool.submit(run_host, inventory, n, options): n for n in names}
+    sessions = Sessions()
+    futures: dict[Future[HostRun], str] = {}
+    pool = ThreadPoolExecutor(max_workers=min(options.concurrency, max(1, len(names))))
+    try:
+        for n in names:
+            futures[pool.submit(run_host, inventory, n, options, sessions)] = n
         for fut in as_completed(futures):
             run = fut.result()
             results[futures[fut]] = run
             if on_done is not None:
                 on_done(run)
+    except BaseException as exc:
+        sessions.stop()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if isinstance(exc, Interrupted):
+            for fut, n in futures.items():
+                finished = n not in results and fut.done() and not fut.cancelled()
+                if finished and fut.exception() is None:
+                    results[n] = fut.result()
+            exc.runs = [results.get(n) or interrupted_run(n) for n in names]
+        raise
+    pool.shutdown(wait=True)
     return [results[n] for n in names]

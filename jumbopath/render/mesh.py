@@ -1,4 +1,10 @@
-"""Pictures of a mesh: a coloured matrix per network, JSON, Mermaid. Pure functions of the data."""
+"""Pictures of a mesh: a coloured matrix per network, JSON, Mermaid. Pure functions of the data.
+
+Host and network names, addresses, remote hosts' messages and the sentences
+built from them all came from outside (inventories, result files, remote
+output): every one passes through :func:`jumbopath.safe.safe_text` here, and
+goes into rich as :class:`~rich.text.Text`, never as markup.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,21 @@ from rich.text import Text
 
 from jumbopath.mesh.document import Change
 from jumbopath.mesh.matrix import Cell, Mesh, NetworkMatrix, one_way
+from jumbopath.safe import safe_text
+
+NAME_LIMIT = 80
+"""Longest host or network name shown, characters."""
+SENTENCE_LIMIT = 2000
+"""Longest explanation or message shown, characters."""
+
+
+def _name(value: object) -> str:
+    return safe_text(value, NAME_LIMIT)
+
+
+def _said(value: object) -> str:
+    return safe_text(value, SENTENCE_LIMIT)
+
 
 _ARROWS = {"forward": "→", "return": "←", "both": "↔"}
 
@@ -35,15 +56,18 @@ def matrix_table(net: NetworkMatrix) -> Table:
     table = Table(show_lines=False)
     table.add_column("from \\ to", style="bold", no_wrap=True)
     for h in net.hosts:
-        table.add_column(h, justify="right", no_wrap=True)
+        table.add_column(Text(_name(h)), justify="right", no_wrap=True)
+    by_pair = {(c.source, c.destination): c for c in net.cells}
+    failed = {r.host for r in net.rows if r.error is not None}
     for src in net.hosts:
-        row = net.row(src)
-        label = Text(src)
-        if row is not None and row.error is not None:
-            label = Text(f"{src} ✗", style="yellow")
+        label = Text(_name(src))
+        if src in failed:
+            label = Text(f"{_name(src)} ✗", style="yellow")
         cells = [
             _cell_text(
-                net.cell(src, dst) if dst != src else None, net.expected_mtu, net.cell(dst, src)
+                by_pair.get((src, dst)) if dst != src else None,
+                net.expected_mtu,
+                by_pair.get((dst, src)),
             )
             for dst in net.hosts
         ]
@@ -57,16 +81,19 @@ def render_text(mesh: Mesh, console: Console) -> None:
         if err is not None:
             console.print(
                 Text.assemble(
-                    (f"{h}: ", "bold yellow"), (f"{err.kind.value}: ", "yellow"), err.message
+                    (f"{_name(h)}: ", "bold yellow"),
+                    (f"{err.kind.value}: ", "yellow"),
+                    _said(err.message),
                 )
             )
             if err.detail:
-                console.print(Text(f"    ssh said: {err.detail}", style="dim"))
+                console.print(Text(f"    ssh said: {_said(err.detail)}", style="dim"))
     for net in mesh.networks:
         console.print()
         console.print(
             Text.assemble(
-                (net.name, "bold"), f": path MTU from row to column, expected {net.expected_mtu}"
+                (_name(net.name), "bold"),
+                f": path MTU from row to column, expected {net.expected_mtu}",
             )
         )
         console.print(matrix_table(net))
@@ -84,30 +111,34 @@ def render_text(mesh: Mesh, console: Console) -> None:
             if row.error is not None and row.host not in host_errors:
                 console.print(
                     Text.assemble(
-                        (f"{row.host} ({net.name}): ", "bold yellow"),
+                        (f"{_name(row.host)} ({_name(net.name)}): ", "bold yellow"),
                         (f"{row.error.kind.value}: ", "yellow"),
-                        row.error.message,
+                        _said(row.error.message),
                     )
                 )
                 if row.error.detail:
-                    console.print(Text(f"    {row.error.detail}", style="dim"))
+                    console.print(Text(f"    {_said(row.error.detail)}", style="dim"))
         measured = [c for c in net.cells if c.status in ("ok", "below", "unreachable")]
         ok = [c for c in measured if c.status == "ok"]
         console.print(
-            f"{len(ok)} of {len(net.cells)} paths carry {net.expected_mtu}"
-            + (
-                f"; {len(net.cells) - len(measured)} not measured"
-                if len(measured) < len(net.cells)
-                else ""
+            Text(
+                f"{len(ok)} of {len(net.cells)} paths carry {net.expected_mtu}"
+                + (
+                    f"; {len(net.cells) - len(measured)} not measured"
+                    if len(measured) < len(net.cells)
+                    else ""
+                )
+                + "."
             )
-            + "."
         )
         if net.failing:
             console.print(Text("Failing pairs:", style="bold"))
             for f in net.failing:
-                console.print(Text(f"  {f.explanation}"))
+                console.print(Text(f"  {_said(f.explanation)}"))
         for v in net.verdicts:
-            console.print(Text.assemble(("Verdict", "bold red"), f" ({v.kind}): ", v.explanation))
+            console.print(
+                Text.assemble(("Verdict", "bold red"), f" ({v.kind}): ", _said(v.explanation))
+            )
     code = int(mesh.exit_code)
     summary = {
         0: "Every pair carries its network's MTU.",
@@ -120,6 +151,7 @@ def render_text(mesh: Mesh, console: Console) -> None:
 
 def render_changes(changes: Sequence[Change], since: str, console: Console) -> None:
     """Only what changed since the saved run (``--compare``)."""
+    since = safe_text(since, 200)
     if not changes:
         console.print(Text(f"No change since {since}.", style="bold green"))
         return
@@ -130,7 +162,8 @@ def render_changes(changes: Sequence[Change], since: str, console: Console) -> N
         word = "worse" if c.regression else "better" if c.improvement else "changed"
         console.print(
             Text(
-                f"  {c.network}: {c.source} → {c.destination}: {c.before} → {c.after} ({word})",
+                f"  {_name(c.network)}: {_name(c.source)} → {_name(c.destination)}: "
+                f"{_said(c.before)} → {_said(c.after)} ({word})",
                 style=style,
             )
         )
@@ -148,7 +181,8 @@ def _mid(network: str, host: str) -> str:
 
 
 def _label(text: str) -> str:
-    return text.replace('"', "'")
+    """Text for a Mermaid label: safe to show, no quote or markup that ends it early."""
+    return _name(text).replace('"', "'").replace("<", "‹").replace(">", "›")
 
 
 def render_mermaid(mesh: Mesh) -> str:
@@ -165,18 +199,16 @@ def render_mermaid(mesh: Mesh) -> str:
         involved = {h for f in net.failing for h in (f.source, f.destination)}
         unmeasured = {r.host for r in net.rows if r.error is not None}
         drawn: set[frozenset[str]] = set()
+        failing = {(f.source, f.destination) for f in net.failing}
         for f in net.failing:
             pair = frozenset((f.source, f.destination))
             if pair in drawn:
                 continue
             drawn.add(pair)
-            mirror = next(
-                (g for g in net.failing if g.source == f.destination and g.destination == f.source),
-                None,
-            )
+            mirror = (f.destination, f.source) in failing
             label = "unreachable" if f.status == "unreachable" else str(f.path_mtu)
             a, b = _mid(net.name, f.source), _mid(net.name, f.destination)
-            if mirror is not None:
+            if mirror:
                 lines.append(f'  {a} <-. "{label}" .-> {b}')
             else:
                 lines.append(f'  {a} -. "{label}" .-> {b}')
