@@ -28,6 +28,7 @@ from jumbopath.model import (
     Cause,
     Direction,
     PathResult,
+    Protocol,
     Report,
     Stage,
     Status,
@@ -35,6 +36,7 @@ from jumbopath.model import (
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
 from jumbopath.probers.base import Prober, Target
+from jumbopath.realflows import fallback_stage, flows_stage, soak_stage
 from jumbopath.search import MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
@@ -76,7 +78,10 @@ def check(
     prober = env.prober()
     try:
         search_stage(states, prober, config, on_progress)
+        fallback_stage(states, prober, config)
+        flows_stage(states, prober, config)
         locate_stage(states, prober, trace_all=trace_all)
+        soak_stage(states, prober, config)
     finally:
         prober.close()
     local_side_stage(states, env)
@@ -150,6 +155,8 @@ def search_stage(
                 max_size=state.route.interface_mtu or 65535,
                 expected=_search_expectation(config.expect, state.target.family),
                 max_time_s=config.max_time_s,
+                protocol=config.probe or Protocol.ICMP,
+                port=config.port,
             )
         )
         jobs.append((state, Job(state.target, search)))
@@ -159,9 +166,10 @@ def search_stage(
         found = job.planner.abandon(prober.now())
         assert state.route is not None
         expected = config.expect if config.expect is not None else state.route.interface_mtu
-        state.result = search_result(
+        result = search_result(
             state.target, state.route, expected, found, prober.ignored(state.target)
         )
+        state.result = replace(result, protocol=job.planner.config.protocol, port=config.port)
 
 
 def _search_expectation(expect: int | None, family: int) -> int | None:
@@ -231,7 +239,7 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
     every measured target is mapped.
     """
     measured = [s for s in states if s.measured]
-    failing = [s for s in measured if s.done().status is Status.BELOW]
+    failing = [s for s in measured if s.done().status is Status.BELOW and s.done().break_ is None]
     directions = _direction_jobs(failing)
     chosen = list(failing)
     if trace_all:
@@ -272,7 +280,8 @@ def _direction_jobs(failing: Sequence[PathState]) -> list[tuple[PathState, Job[D
         r = state.done()
         if r.expected_mtu is None or state.route is None:
             continue
-        if {e.outcome for e in r.evidence} & {"too-big", "local-refused"}:
+        one_way = r.protocol is not Protocol.ICMP  # its probes' answers were small
+        if one_way or {e.outcome for e in r.evidence} & {"too-big", "local-refused"}:
             state.result = replace(r, direction=Direction.FORWARD)
             continue
         size = min(r.expected_mtu, state.route.interface_mtu or r.expected_mtu)
@@ -326,11 +335,16 @@ def _cause(status: Status, brk: Break | None, current: Cause | None) -> Cause | 
     return Cause.BELOW_UNLOCATED
 
 
+#: Stages that run side by side (in one drive); the others run one after another.
+_SIDE_BY_SIDE = ("locate", "direction")
+
+
 def _probing_time(stages: Sequence[Stage]) -> float:
-    """The search runs first; the later stages run side by side."""
-    first = sum(st.elapsed_s for st in stages if st.name == "search")
-    later = [st.elapsed_s for st in stages if st.name != "search"]
-    return round(first + max(later, default=0.0), 4)
+    """The sum of the stages that run one after another, plus the longest of
+    those that run side by side."""
+    serial = sum(st.elapsed_s for st in stages if st.name not in _SIDE_BY_SIDE)
+    parallel = [st.elapsed_s for st in stages if st.name in _SIDE_BY_SIDE]
+    return round(serial + max(parallel, default=0.0), 4)
 
 
 def _locate_config(state: PathState, *, label: bool, budget: float) -> LocateConfig:
@@ -347,6 +361,8 @@ def _locate_config(state: PathState, *, label: bool, budget: float) -> LocateCon
         ptb_hint=_ptb_hint(result),
         map_size=route.interface_mtu if label else None,
         max_time_s=budget,
+        protocol=result.protocol,
+        port=result.port,
     )
 
 
@@ -368,7 +384,7 @@ def _with_location(result: PathResult, found: LocateResult) -> PathResult:
         break_=found.break_,
         cause=_cause(result.status, found.break_, result.cause),
         probes_sent=result.probes_sent + found.probes_sent,
-        elapsed_s=round(result.elapsed_s + found.elapsed_s, 4),
+        elapsed_s=_probing_time(stages),
         stages=stages,
         evidence=result.evidence + found.evidence,
         notes=result.notes + found.notes,

@@ -26,10 +26,13 @@ from jumbopath.model import (
     Direction,
     Evidence,
     Finding,
+    Flows,
     Hop,
     PathResult,
+    Protocol,
     Remark,
     Report,
+    SoakLoss,
     Stage,
     Status,
     Unreach,
@@ -133,6 +136,41 @@ def result_dict(r: PathResult) -> dict[str, Any]:
         "hops": None if r.hops is None else [hop_dict(h) for h in r.hops],
         "break": None if r.break_ is None else break_dict(r.break_),
         "direction": None if r.direction is None else r.direction.value,
+        "protocol": r.protocol.value,
+        "port": r.port,
+        "flows": None if r.flows is None else flows_dict(r.flows),
+        "soak": None if r.soak is None else soak_dict(r.soak),
+    }
+
+
+def flows_dict(f: Flows) -> dict[str, Any]:
+    """The check over many flows as JSON."""
+    return {
+        "protocol": f.protocol.value,
+        "port": f.port,
+        "size": f.size,
+        "tested": len(f.passing) + len(f.failing) + len(f.unknown),
+        "passing": len(f.passing),
+        "failing": len(f.failing),
+        "unknown": len(f.unknown),
+        "failing_ports": list(f.failing),
+        "passing_ports": list(f.passing),
+        "unknown_ports": list(f.unknown),
+        "failing_mtu": f.failing_mtu,
+        "parted_after": f.parted_after,
+    }
+
+
+def soak_dict(k: SoakLoss) -> dict[str, Any]:
+    """The soak as JSON: loss at full size and at the control size, with counts."""
+    return {
+        "size": k.size,
+        "big": {"sent": k.big_sent, "lost": k.big_lost},
+        "small": {"sent": k.small_sent, "lost": k.small_lost},
+        "big_loss": round(k.big_lost / k.big_sent, 4) if k.big_sent else None,
+        "small_loss": round(k.small_lost / k.small_sent, 4) if k.small_sent else None,
+        "p_value": k.p_value,
+        "degraded": k.degraded,
     }
 
 
@@ -325,4 +363,48 @@ def result_from_dict(doc: Any) -> PathResult:
         hops=None if hops is None else _each(_list(doc, "hops", MAX_HOPS), _hop),
         break_=None if brk is None else break_from_dict(brk, address, family),
         direction=_enum(Direction, doc.get("direction")),
+        protocol=_enum(Protocol, doc.get("protocol"), Protocol.ICMP) or Protocol.ICMP,
+        port=_int(doc, "port", 0, 65535),
+        flows=_flows(doc.get("flows")),
+        soak=_soak(doc.get("soak")),
+    )
+
+
+def _flows(doc: Any) -> Flows | None:
+    if not isinstance(doc, Mapping):
+        return None
+    protocol = _enum(Protocol, doc.get("protocol"), Protocol.TCP) or Protocol.TCP
+    def ports(key: str) -> tuple[int, ...]:
+        return tuple(
+            p
+            for p in _list(doc, key, 1024)
+            if isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536
+        )
+
+    return Flows(
+        protocol=protocol,
+        port=_int(doc, "port", 0, 65535),
+        size=_mtu(doc, "size") or 0,
+        passing=ports("passing_ports"),
+        failing=ports("failing_ports"),
+        unknown=ports("unknown_ports"),
+        failing_mtu=_mtu(doc, "failing_mtu"),
+        parted_after=_str(doc, "parted_after"),
+    )
+
+
+def _soak(doc: Any) -> SoakLoss | None:
+    if not isinstance(doc, Mapping):
+        return None
+    big, small = doc.get("big"), doc.get("small")
+    if not isinstance(big, Mapping) or not isinstance(small, Mapping):
+        return None
+    return SoakLoss(
+        size=_mtu(doc, "size") or 0,
+        big_sent=_int(big, "sent") or 0,
+        big_lost=_int(big, "lost") or 0,
+        small_sent=_int(small, "sent") or 0,
+        small_lost=_int(small, "lost") or 0,
+        p_value=_float(doc, "p_value", 1.0),
+        degraded=doc.get("degraded") is True,
     )

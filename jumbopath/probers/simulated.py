@@ -91,6 +91,10 @@ class SimPath:
     """False: the target drops TCP probes silently."""
     loss: float = 0.0
     """Probability a packet is lost, each way."""
+    big_loss: float = 0.0
+    """Extra probability that a packet larger than ``big_from`` is lost (a bad optic)."""
+    big_from: int = 1500
+    """Size above which ``big_loss`` applies."""
     hop_delay_s: float = 0.0001
     """One-way delay per segment."""
     return_mtu: int | None = None
@@ -180,7 +184,7 @@ class SimulatedProber:
         self.packets_sent += 1
         ttl = request.ttl if request.ttl is not None else 64
         delay = path.hop_delay_s
-        if self._lost(path):
+        if self._lost(path) or (size > path.big_from and self._rng.random() < path.big_loss):
             return token
         for i, segment in enumerate(path.segments):
             # Router i (1-based) sits before segment i; it checks TTL first,

@@ -90,6 +90,13 @@ def _return(b: Break) -> str:
     )
 
 
+def _partial(b: Break) -> str:
+    return (
+        f"some flows carry {b.size} bytes and others do not: one equal-cost leg or "
+        f"link-aggregation member is smaller; on the failing flows' path, {_silent(b)}"
+    )
+
+
 def _none(b: Break) -> str:
     return f"{b.mtu}-byte packets reach every hop up to {_s(b.target)}"
 
@@ -101,6 +108,7 @@ _BREAK: dict[Cause, Callable[[Break], str]] = {
     Cause.SILENT_FIRST_SEGMENT: _silent,
     Cause.SILENT_NO_NEXT_HOP: _silent,
     Cause.RETURN_PATH: _return,
+    Cause.PARTIAL_FLOWS: _partial,
     Cause.NO_BREAK: _none,
 }
 
@@ -213,6 +221,23 @@ def _local_side(r: Remark) -> str:
     return _s(r.fact("text"))
 
 
+def _no_echo(r: Remark) -> str:
+    port = r.fact("port")
+    how = f"TCP port {port}" if port is not None else f"{_s(r.fact('protocol')).upper()} probes"
+    return (
+        f"no answer to ICMP echo (a firewall drops it): measured with {how} instead; "
+        "their answers are small, so this is the way there only"
+    )
+
+
+def _skipped(r: Remark) -> str:
+    what = {"flows": "the check over many flows", "soak": "the soak at the path MTU"}
+    return (
+        f"{what.get(str(r.fact('stage')), _s(r.fact('stage')))} was skipped: it runs for at "
+        f"most {r.fact('limit')} targets at once"
+    )
+
+
 _REMARK: dict[str, Callable[[Remark], str]] = {
     "no-answer": _no_answer,
     "loss-retried": _loss,
@@ -221,6 +246,8 @@ _REMARK: dict[str, Callable[[Remark], str]] = {
     "path-changed": _changed,
     "hop-changed": _hop_changed,
     "local-side": _local_side,
+    "no-echo": _no_echo,
+    "stage-skipped": _skipped,
 }
 
 
@@ -243,3 +270,42 @@ def error_sentence(r: PathResult) -> str | None:
     if r.cause is Cause.TIME_LIMIT:
         return "no answer before the time limit"
     return _s(r.error) if r.error else "not measured"
+
+
+# --------------------------------------------------------------------------
+# Flows and soak
+
+
+def flows_sentence(r: PathResult) -> str | None:
+    """What the flows showed, when some failed (or none could be judged)."""
+    f = r.flows
+    if f is None:
+        return None
+    how = f"{f.protocol.value.upper()}" + (f" port {f.port}" if f.port is not None else "")
+    total = len(f.passing) + len(f.failing) + len(f.unknown)
+    if f.failing:
+        ports = ", ".join(str(p) for p in f.failing[:8]) + (" …" if len(f.failing) > 8 else "")
+        where = f" after {_s(f.parted_after)}" if f.parted_after else ""
+        mtu = f" (they carry {f.failing_mtu})" if f.failing_mtu else ""
+        return (
+            f"{len(f.failing)} of {total} {how} flows do not carry {f.size} bytes{mtu}; "
+            f"their paths part from the others{where}; failing source ports: {ports} "
+            "(reproduce with a fixed source port)"
+        )
+    if f.unknown and not f.passing:
+        return f"the {total} {how} flows got no answer: the check over many flows says nothing"
+    return None
+
+
+def soak_sentence(r: PathResult) -> str | None:
+    """What the soak showed, when big frames are lost more than small ones."""
+    k = r.soak
+    if k is None or not k.degraded:
+        return None
+    return (
+        f"{k.big_lost} of {k.big_sent} {k.size}-byte probes were lost but only {k.small_lost} "
+        f"of {k.small_sent} small ones (p = {k.p_value:.1e}): big frames are dropped on this "
+        "path (a bad optic or cable, CRC errors at jumbo size): check the interface error "
+        "counters along it"
+    )
+

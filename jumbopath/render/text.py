@@ -6,12 +6,14 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from jumbopath.model import BreakKind, PathResult, Report, Status
+from jumbopath.model import BreakKind, PathResult, Protocol, Report, Status
 from jumbopath.render.explain import (
     break_sentence,
     error_sentence,
     finding_sentence,
+    flows_sentence,
     remark_sentence,
+    soak_sentence,
 )
 from jumbopath.render.graph import broken_links
 from jumbopath.safe import safe_text
@@ -20,12 +22,22 @@ from jumbopath.sizes import arithmetic_line, icmp_payload, reproduce_commands
 STYLE = {
     Status.OK: "bold green",
     Status.BELOW: "bold red",
+    Status.DEGRADED: "bold red",
     Status.UNREACHABLE: "bold yellow",
     Status.ERROR: "bold magenta",
 }
 
 
 def _verdict(r: PathResult) -> Text:
+    if r.protocol is not Protocol.ICMP:
+        how = r.protocol.value + (f":{r.port}" if r.port is not None else "")
+        text = _verdict_word(r)
+        text.append(f" ({how})", style="dim")
+        return text
+    return _verdict_word(r)
+
+
+def _verdict_word(r: PathResult) -> Text:
     if r.status is Status.BELOW and r.expected_mtu is not None:
         return Text(f"BELOW {r.expected_mtu}", style=STYLE[r.status])
     return Text(r.status.value.upper(), style=STYLE[r.status])
@@ -97,12 +109,20 @@ def details(r: PathResult) -> list[RenderableType]:
         head.append(": unreachable", style="yellow")
     elif r.status is Status.ERROR:
         head.append(f": {error_sentence(r)}", style="magenta")
+    elif r.status is Status.DEGRADED:
+        head.append(f": path MTU {r.path_mtu}, but big packets are lost", style="red")
     out.append(head)
     chain = hop_chain(r)
     if chain is not None:
         out.append(chain)
     if r.break_ is not None and r.break_.kind is not BreakKind.NONE:
         out.append(Text(f"  where: {break_sentence(r.break_)}", style="bold"))
+    flows = flows_sentence(r)
+    if flows:
+        out.append(Text(f"  flows: {flows}", style="bold"))
+    soak = soak_sentence(r)
+    if soak:
+        out.append(Text(f"  loss: {soak}", style="bold"))
     for note in r.notes:
         out.append(Text(f"  note: {remark_sentence(note)}"))
     if r.status is Status.BELOW and r.address and r.expected_mtu and r.path_mtu:

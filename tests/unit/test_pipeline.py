@@ -94,8 +94,18 @@ CASES = [
         None,
     ),
     (
-        "target drops echo",
-        path(seg(), seg(), answers_echo=False),
+        "target drops echo, answers TCP: measured over TCP",
+        path(seg(), seg(l2=4000), answers_echo=False),
+        Status.BELOW,
+        4000,
+        Cause.SILENT_DROP,
+        Direction.FORWARD,
+        R1,
+        DST,
+    ),
+    (
+        "target answers nothing at all",
+        path(seg(), seg(), answers_echo=False, answers_tcp=False, answers_udp=False),
         Status.UNREACHABLE,
         None,
         Cause.NO_ANSWER,
@@ -250,3 +260,44 @@ def test_the_json_document_reads_back_into_the_same_model() -> None:
             written.hops,
         )
         assert read.notes == written.notes
+
+
+def test_echo_filtered_target_is_measured_over_tcp() -> None:
+    (r,) = run({DST: path(seg(), seg(), answers_echo=False)}).results
+    assert (r.status, r.path_mtu, r.protocol) == (Status.OK, 9000, Protocol.TCP)
+    assert r.port == 22  # the first well-known port it answers on
+    assert [n.code for n in r.notes] == ["no-echo"]
+    (r,) = run({DST: path(seg(), seg(), answers_echo=False, answers_tcp=False)}).results
+    assert (r.status, r.path_mtu, r.protocol) == (Status.OK, 9000, Protocol.UDP)
+
+
+def test_one_ecmp_leg_at_1500_is_a_partial_break() -> None:
+    good = path(seg(), seg(), seg())
+    bad = SimPath(
+        (seg(), seg(l2=1500), seg()),
+        (SimRouter("198.18.1.1"), SimRouter("198.18.3.1")),
+    )
+    p = SimPath((seg(),), (), legs=(good, bad))
+    (r,) = run({DST: p}).results
+    assert (r.status, r.path_mtu, r.cause) == (Status.BELOW, 1500, Cause.PARTIAL_FLOWS)
+    assert r.flows is not None and r.flows.failing and r.flows.passing
+    assert r.flows.failing_mtu == 1500 and r.flows.parted_after == R1
+    assert r.break_ is not None and r.break_.kind is BreakKind.PARTIAL
+    assert (r.break_.after, r.break_.before) == ("198.18.1.1", "198.18.3.1")
+    # --flows 1: echo alone takes the good leg and sees nothing.
+    env = SimulatedEnvironment({DST: p})
+    (r,) = check(CheckConfig((DST,), expect=9000, flows=1), env).results
+    assert (r.status, r.path_mtu, r.flows) == (Status.OK, 9000, None)
+
+
+def test_loss_of_big_frames_only_is_degraded() -> None:
+    degraded = 0
+    for seed in range(5):
+        (r,) = run({DST: path(seg(), seg(), big_loss=0.2)}, seed=seed).results
+        assert r.soak is not None and r.soak.big_sent == 100
+        degraded += r.status is Status.DEGRADED
+    assert degraded >= 4
+    for seed in range(5):  # plain loss, alike for all sizes: never degraded
+        (r,) = run({DST: path(seg(), seg(), loss=0.1)}, seed=seed).results
+        assert r.status is Status.OK and r.soak is not None and not r.soak.degraded
+
