@@ -93,9 +93,7 @@ def test_internal_error_is_one_line_and_exit_4(
     assert len(lines) == 1, err
     line = lines[0]
     assert line.startswith("jumbopath: internal error: RuntimeError: boom\\x1b[2J\\x0aline two")
-    assert line.endswith(
-        "; please report it with the output of the same command run with --debug"
-    )
+    assert line.endswith("; please report it with the output of the same command run with --debug")
     assert "\x1b" not in line and "\u202e" not in line
     assert len(line) < 400  # the message is bounded
 
