@@ -35,6 +35,7 @@ from scapy.layers.inet6 import (
 )
 from scapy.packet import Raw
 
+from jumbopath.egress import sockaddr_of
 from jumbopath.errors import NoPrivilege
 from jumbopath.model import (
     LocalRefused,
@@ -221,7 +222,7 @@ class RawProber:
         self._next_token += 1
         sent = _Sent(self._next_token, target, sport, dport, request.size, self.now())
         try:
-            sock.sendto(self.nonce + bytes(payload_len - NONCE_LEN), (target.address, dport))
+            sock.sendto(self.nonce + bytes(payload_len - NONCE_LEN), sockaddr_of(target, dport))
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)
@@ -250,7 +251,7 @@ class RawProber:
         self._next_token += 1
         sent = _Sent(self._next_token, target, ident, seq, request.size, self.now())
         try:
-            sock.sendto(packet, (target.address, 0))
+            sock.sendto(packet, sockaddr_of(target, 0))
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)
