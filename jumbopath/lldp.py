@@ -31,6 +31,11 @@ TLVs read (IEEE 802.1AB-2016 clause 8, annexes D and E):
 127 OUI 00-80-C2 sub 3   IEEE 802.1 VLAN Name (a VLAN the port is in)
 127 OUI 00-12-0F sub 4   IEEE 802.3 Maximum Frame Size (2 bytes)
 =======================  ==========================================
+
+Every string a switch sends (names, port IDs, descriptions) is made
+terminal-safe and bounded to 255 characters where it enters
+(:func:`jumbopath.safe.safe_text`), so no renderer can print an escape
+sequence a switch chose.
 """
 
 from __future__ import annotations
@@ -49,6 +54,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from jumbopath.errors import CannotMeasure, NoPrivilege
+from jumbopath.safe import safe_text
+
+MAX_TEXT = 255
+"""Longest text an LLDP TLV carries (IEEE 802.1AB: 255-octet strings); longer is cut."""
 
 ETH_P_LLDP = 0x88CC
 """LLDP EtherType (IEEE 802.1AB)."""
@@ -171,7 +180,13 @@ def _mac(data: bytes) -> str:
 
 
 def _text(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace").rstrip("\x00").strip()
+    """Text from the wire, terminal-safe (escaped control characters) and bounded."""
+    return _clean(data.decode("utf-8", errors="replace").rstrip("\x00").strip()) or ""
+
+
+def _clean(text: str | None) -> str | None:
+    """A switch's string, fit to show: no control characters, at most :data:`MAX_TEXT`."""
+    return safe_text(text, MAX_TEXT) if text else None
 
 
 def _iana_address(data: bytes) -> str | None:
@@ -300,7 +315,7 @@ def _int(value: Any) -> int | None:
     value = _value(value)
     try:
         return int(value) if value is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
         return None
 
 
@@ -385,16 +400,16 @@ def _neighbour_from_lldpcli(interface: str, body: Mapping[str, Any]) -> Neighbou
     return Neighbour(
         interface=interface,
         source="lldpd",
-        chassis_id=_str(chassis_id[0]) if chassis_id else None,
-        system_name=system_name,
-        port_id=_str(port_id_entry),
-        port_id_subtype=_str(port_id_entry.get("type")) if port_id_entry else None,
-        port_description=_str(port.get("descr")),
+        chassis_id=_clean(_str(chassis_id[0])) if chassis_id else None,
+        system_name=_clean(system_name),
+        port_id=_clean(_str(port_id_entry)),
+        port_id_subtype=_clean(_str(port_id_entry.get("type"))) if port_id_entry else None,
+        port_description=_clean(_str(port.get("descr"))),
         pvid=pvid,
         vlans=tuple(sorted(vlans)),
         max_frame_size=max_frame_size,
         ttl_s=_int(port.get("ttl") or body.get("ttl")),
-        management_address=mgmt[0] if mgmt else None,
+        management_address=_clean(mgmt[0]) if mgmt else None,
     )
 
 

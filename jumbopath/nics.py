@@ -118,6 +118,7 @@ import psutil
 from jumbopath import lldp
 from jumbopath.errors import CannotMeasure, JumbopathError, UsageError
 from jumbopath.lldp import Neighbour
+from jumbopath.safe import safe_text
 from jumbopath.sizes import (
     GENEVE_OVERHEAD_V4,
     GENEVE_OVERHEAD_V6,
@@ -370,7 +371,7 @@ def cabling_sentence(interface: str, neighbour: Neighbour) -> str:
     sentence = f"{interface} is cabled to switch {neighbour.switch} port {neighbour.port}"
     if neighbour.max_frame_size is not None:
         sentence += f", which advertises a maximum frame size of {neighbour.max_frame_size}"
-    return sentence
+    return safe_text(sentence)
 
 
 def _tagged_mtus(by_name: Mapping[str, Interface], port: Interface) -> list[int]:
@@ -514,6 +515,9 @@ def find_problems(interfaces: Sequence[Interface], expect: int | None = None) ->
             frame = _frame_problem(by_name, i, expect)
             if frame is not None:
                 found.append(frame)
+    # Interface names are the kernel's, but anyone with CAP_NET_ADMIN chooses them
+    # (an ESC is a valid byte in one): the sentences shown are terminal-safe.
+    found = [replace(p, message=safe_text(p.message), fix=safe_text(p.fix)) for p in found]
     unique = list(dict.fromkeys(found))
     unique.sort(key=lambda p: (_depth(by_name, p.interface), p.interface, CODES.index(p.code)))
     return unique
@@ -671,7 +675,7 @@ def gather(
         expected_mtu=expect,
         lldp_source="+".join(sources) or "none",
         lldp_waited_s=waited,
-        notes=tuple(notes),
+        notes=tuple(safe_text(note) for note in notes),
     )
 
 

@@ -7,11 +7,17 @@ shows the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import signal
 import sys
+import traceback
 
 import typer
 
 from jumbopath.errors import JumbopathError
+from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
 
 # typer >= 0.20 vendors click as typer._click (and no longer installs click);
@@ -48,7 +54,7 @@ def _root(
 
 def fail(message: str, code: ExitCode = ExitCode.USAGE) -> typer.Exit:
     """Print one error line and return the Exit to raise."""
-    typer.echo(f"jumbopath: error: {message}", err=True)
+    typer.echo(error_line(message), err=True)
     return typer.Exit(int(code))
 
 
@@ -64,31 +70,101 @@ def _register() -> None:
                 raise
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: one line per error, the documented exit code."""
-    _register()
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+#: Bound on the exception message quoted in the internal-error line, characters.
+INTERNAL_MESSAGE_CHARS = 200
+
+_REPORT_HINT = "please report it with the output of the same command run with --debug"
+
+
+def _debug_requested(args: list[str]) -> bool:
+    """True when ``--debug`` is a root option (before the command name).
+
+    ``jumbopath check --debug`` is a usage error, not a request for tracebacks.
+    """
+    for arg in args:
+        if arg == "--debug":
+            return True
+        if arg == "--" or not arg.startswith("-"):
+            return False
+    return False
+
+
+def error_line(message: object) -> str:
+    """The one line shown for an error; the message may carry names from outside."""
+    return f"jumbopath: error: {safe_text(message)}"
+
+
+def internal_error_line(exc: BaseException) -> str:
+    """The one line shown for a bug: the exception's type and bounded, safe message."""
     try:
+        detail = safe_text(exc, INTERNAL_MESSAGE_CHARS)
+    except Exception:  # noqa: BLE001 - an exception whose str() fails is still reported
+        detail = "(message unavailable)"
+    kind = type(exc).__name__
+    what = f"{kind}: {detail}" if detail else kind
+    return f"jumbopath: internal error: {what}; {_REPORT_HINT}"
+
+
+def _reader_gone() -> int:
+    """The reader of stdout went away (``jumbopath nics | head -1``): nothing left to say.
+
+    Exit as a process killed by SIGPIPE would (not 1: the network is fine).
+    stdout points at /dev/null so the interpreter's final flush stays quiet.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 128 + int(signal.SIGPIPE)
+
+
+def _run(args: list[str], debug: bool) -> int:
+    """Run the app; translate every way it can end into an exit status."""
+    try:
+        _register()
         code = app(args=args, prog_name="jumbopath", standalone_mode=False)
     except _NO_ARGS as exc:
         typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
-        code = int(ExitCode.USAGE)
+        return int(ExitCode.USAGE)
     except _USAGE_ERRORS as exc:
         if debug:
-            raise
+            traceback.print_exc()
         hint = ""
         ctx = getattr(exc, "ctx", None)
-        if ctx is not None:
+        if getattr(exc, "option_name", None) == "--debug":
+            hint = " (--debug goes before the command: `jumbopath --debug COMMAND ...`)"
+        elif ctx is not None:
             hint = f" (see `{ctx.command_path} --help`)"
-        typer.echo(f"jumbopath: error: {exc.format_message()}{hint}", err=True)
-        code = int(ExitCode.USAGE)
+        typer.echo(error_line(f"{exc.format_message()}{hint}"), err=True)
+        return int(ExitCode.USAGE)
     except JumbopathError as exc:
         if debug:
-            raise
-        typer.echo(f"jumbopath: error: {exc}", err=True)
-        code = int(exc.exit_code)
+            traceback.print_exc()
+        typer.echo(error_line(exc), err=True)
+        return int(exc.exit_code)
     except _ABORTS:
         typer.echo("jumbopath: interrupted", err=True)
-        code = 130
-    sys.exit(code if isinstance(code, int) else 0)
+        return 130
+    except BrokenPipeError:
+        return _reader_gone()
+    except SystemExit as exc:
+        # typer ends a command whose output hit a closed pipe with sys.exit(1).
+        if isinstance(exc.__context__, OSError) and exc.__context__.errno == errno.EPIPE:
+            return _reader_gone()
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: a bug, exit 4
+        if debug:
+            traceback.print_exc()
+        typer.echo(internal_error_line(exc), err=True)
+        return int(ExitCode.INTERNAL)
+    return code if isinstance(code, int) else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: one line per error, the documented exit code.
+
+    Bad input exits 2 and a failed measurement 3, each with one line on
+    stderr; an unexpected exception is a bug: one line asking for a report,
+    exit 4 (never 1, which monitoring reads as "the network is broken").
+    ``--debug`` (before the command) adds the traceback.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    sys.exit(_run(args, _debug_requested(args)))

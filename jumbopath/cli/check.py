@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -14,6 +15,7 @@ from jumbopath.cli import app
 from jumbopath.errors import UsageError
 from jumbopath.model import Report
 from jumbopath.pipeline import CheckConfig, check
+from jumbopath.sizes import check_mtu
 from jumbopath.status import exit_code_for
 
 
@@ -72,18 +74,43 @@ def emit(report: Report, fmt: Format, command: str = "check") -> None:
 
 
 # Options shared by check and trace.
+MAX_TIME_RANGE_S = (0.1, 120.0)
+"""Shortest and longest --max-time accepted, seconds."""
+
+
+def _max_time(value: float) -> float:
+    """--max-time: a finite number of seconds inside :data:`MAX_TIME_RANGE_S`."""
+    low, high = MAX_TIME_RANGE_S
+    if not math.isfinite(value) or not low <= value <= high:
+        raise typer.BadParameter(
+            f"give a number of seconds from {low:g} to {high:g}, not {value:g}"
+        )
+    return value
+
+
+def _expect(value: int | None) -> int | None:
+    """--expect: an MTU an IP path can have (checked before any name is resolved)."""
+    if value is not None:
+        check_mtu(value)
+    return value
+
+
 EXPECT = typer.Option(
     None,
     "--expect",
     "-e",
     help="MTU every path must carry, e.g. 9000. Default: the egress interface MTU.",
+    callback=_expect,
 )
 IPV4 = typer.Option(False, "-4", help="IPv4 only.")
 IPV6 = typer.Option(False, "-6", help="IPv6 only.")
 JSON_OUT = typer.Option(False, "--json", help="Print the JSON document (schema 1).")
 FORMAT = typer.Option(Format.table, "--format", "-f", help="Output format.")
 MAX_TIME = typer.Option(
-    5.0, "--max-time", help="Bound on the path MTU search, seconds.", min=0.1, max=120
+    5.0,
+    "--max-time",
+    help="Bound on the path MTU search, seconds (0.1 to 120).",
+    callback=_max_time,
 )
 
 

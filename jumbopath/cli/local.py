@@ -144,9 +144,9 @@ def nics_command(
         wait_s = float(lldp_wait)
     except ValueError:
         raise UsageError(f"--lldp-wait must be a number of seconds, not {lldp_wait!r}") from None
-    if not 0 <= wait_s <= MAX_LLDP_WAIT_S:
+    if not 0 <= wait_s <= MAX_LLDP_WAIT_S:  # also refuses nan and inf
         raise UsageError(
-            f"--lldp-wait must be between 0 and {MAX_LLDP_WAIT_S:g} seconds "
+            f"--lldp-wait must be between 0 and {MAX_LLDP_WAIT_S:g} seconds, not {lldp_wait!r} "
             "(switches send LLDP every 30 s: 35 is enough)"
         )
     display, progress = _lldp_progress(enabled=not as_json and wait_s > 0)

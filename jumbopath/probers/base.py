@@ -18,6 +18,8 @@ class Target:
     """Numeric address."""
     family: int
     """4 or 6."""
+    scope_id: int = 0
+    """Interface index an IPv6 link-local address belongs to (``fe80::1%eth0``); 0: none."""
 
 
 class Prober(Protocol):

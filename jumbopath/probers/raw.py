@@ -37,6 +37,7 @@ from scapy.layers.inet6 import (
 from scapy.packet import Raw
 from scapy.utils import checksum
 
+from jumbopath.egress import sockaddr_of
 from jumbopath.errors import CannotMeasure, NoPrivilege
 from jumbopath.model import (
     Answer,
@@ -305,7 +306,7 @@ class RawProber:
         self._set_socket_ttl(target.family, sock, request.ttl, None)
         data = self.nonce + PROBE_ID.pack(probe) + bytes(payload_len - NONCE_LEN - 4)
         try:
-            sock.sendto(data, (target.address, dport))
+            sock.sendto(data, sockaddr_of(target, dport))
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)
@@ -340,7 +341,7 @@ class RawProber:
             self._next_token, target, sport, dport, request.size, self.now(), seq, payload_len
         )
         try:
-            sock.sendto(packet, (target.address, 0))
+            sock.sendto(packet, sockaddr_of(target, 0))
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)
@@ -404,7 +405,7 @@ class RawProber:
         self._next_token += 1
         sent = _Sent(self._next_token, target, ident, seq, request.size, self.now())
         try:
-            sock.sendto(packet, (target.address, 0))
+            sock.sendto(packet, sockaddr_of(target, 0))
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)

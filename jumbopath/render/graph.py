@@ -4,13 +4,24 @@ Every target's path is merged into one tree rooted at this host: a router
 seen on several paths is drawn once. Each link is labelled with the largest
 packet known to cross it (``Hop.largest_passing`` of its far end); the links
 where big packets die are drawn red. Pure functions of the report.
+
+Names in the report come from outside (what the user typed, DNS, interface
+names): each is made terminal-safe (:func:`jumbopath.safe.safe_text`: no
+control characters, no line breaks, bounded) before it becomes part of a
+label, and every label is then escaped for its format, so a name can
+neither break the diagram's syntax nor start a new statement.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from jumbopath.model import BreakKind, PathResult, Report, Status
+from jumbopath.safe import safe_text
+
+#: Bound on one name inside a label, characters.
+MAX_NAME = 120
 
 RED = "#d62728"
 GREEN = "#2ca02c"
@@ -63,15 +74,21 @@ def _num(label: str) -> int:
     return int(digits) if digits else -1
 
 
+def _name(text: str) -> str:
+    """A name from outside, fit for one line of a label."""
+    return safe_text(text, MAX_NAME)
+
+
 def _target_label(r: PathResult) -> str:
-    name = r.target if r.target == r.address or r.address is None else f"{r.target}\n{r.address}"
+    same = r.target == r.address or r.address is None
+    name = _name(r.target) if same else f"{_name(r.target)}\n{_name(r.address or '')}"
     mtu = f"\npath MTU {r.path_mtu}" if r.path_mtu is not None else ""
     return f"{name}{mtu}"
 
 
 def _tree(report: Report) -> _Tree:
     tree = _Tree()
-    interfaces = sorted({r.interface for r in report.results if r.interface})
+    interfaces = sorted({_name(r.interface) for r in report.results if r.interface})
     local = tree.node(
         "local", "this host" + (f"\n{', '.join(interfaces)}" if interfaces else ""), "local"
     )
@@ -90,7 +107,7 @@ def _tree(report: Report) -> _Tree:
             if last:
                 key = tree.node(target_key, _target_label(r), kind)
             elif hop.address is not None:
-                key = tree.node(f"hop:{hop.address}", hop.address, "hop")
+                key = tree.node(f"hop:{hop.address}", _name(hop.address), "hop")
             else:
                 key = tree.node(f"anon:{parent}:{hop.ttl}", f"hop {hop.ttl}\n(no answer)", "hop")
             if i in broken and r.break_ is not None:
@@ -107,8 +124,24 @@ def _ids(tree: _Tree) -> dict[str, str]:
     return {key: f"n{i}" for i, key in enumerate(tree.labels)}
 
 
+#: Characters with a meaning inside a Mermaid label, as Mermaid entity codes:
+#: quotes end the label, ``#`` starts an entity, ``<``/``>``/``&`` are HTML in
+#: htmlLabels, a backtick starts a markdown string, ``|`` ends an edge label.
+_MERMAID_ENTITIES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "`": "#96;",
+    "|": "#124;",
+    "\n": "<br/>",  # only the label's own line breaks: names carry none
+}
+_MERMAID_SPECIAL = re.compile("[" + re.escape("".join(_MERMAID_ENTITIES)) + "]")
+
+
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;").replace("\n", "<br/>")
+    return _MERMAID_SPECIAL.sub(lambda m: _MERMAID_ENTITIES[m.group()], text)
 
 
 def render_mermaid(report: Report) -> str:

@@ -1,4 +1,11 @@
-"""Tables and JSON for ``jumbopath sizes`` and ``jumbopath nics``. Pure functions of the data."""
+"""Tables and JSON for ``jumbopath sizes`` and ``jumbopath nics``. Pure functions of the data.
+
+Interface names, kinds and addresses come from the kernel, but whoever
+creates an interface names it; switch names and ports come from the wire.
+In the terminal every such string is a :class:`rich.text.Text` (never Rich
+markup, so ``[bold]`` in a name is just text) made safe by
+:func:`jumbopath.safe.safe_text` (no escape sequences, no line breaks).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from rich.text import Text
 from jumbopath import nics, sizes
 from jumbopath.lldp import Neighbour
 from jumbopath.nics import Interface, NicsReport, Problem
+from jumbopath.safe import safe_text
 
 PLACEHOLDER_TARGET = "TARGET"
 """Stands for the address in the by-hand commands ``sizes`` prints."""
@@ -143,6 +151,11 @@ def nics_dict(report: NicsReport) -> dict[str, Any]:
 _STATE_STYLE = {"up": "green", "no-carrier": "yellow", "down": "red"}
 
 
+def _t(value: object, style: str = "") -> Text:
+    """A string from outside as a table cell: plain text, terminal-safe."""
+    return Text(safe_text(value), style=style)
+
+
 def _relations(interface: Interface) -> str:
     parts = []
     if interface.vlan_id is not None:
@@ -175,13 +188,13 @@ def interfaces_table(report: NicsReport) -> Table:
             else (f"{i.speed_mbps}M" if i.speed_mbps else "")
         )
         table.add_row(
-            Text(i.name, style="bold"),
-            i.kind,
-            Text(i.state, style=_STATE_STYLE.get(i.state, "")),
+            _t(i.name, "bold"),
+            _t(i.kind),
+            _t(i.state, _STATE_STYLE.get(i.state, "")),
             _mtu_text(i, report),
             speed,
-            "\n".join(i.addresses),
-            _relations(i),
+            Text("\n").join(_t(a) for a in i.addresses),
+            _t(_relations(i)),
         )
     return table
 
@@ -204,7 +217,7 @@ def neighbours_table(report: NicsReport) -> Table | None:
             frame.stylize("bold red")
         elif n.max_frame_size is None:
             frame.stylize("dim")
-        table.add_row(i.name, n.switch, n.port, vlans, frame, n.source)
+        table.add_row(_t(i.name), _t(n.switch), _t(n.port), vlans, frame, _t(n.source))
     return table
 
 
@@ -216,9 +229,9 @@ def problems_renderable(report: NicsReport) -> RenderableType:
     lines = [Text(f"{len(report.problems)} problem(s), fixes in order:", style="bold red")]
     previous_fix = None
     for p in report.problems:
-        lines.append(Text.assemble(("✗ ", "red"), p.message))
+        lines.append(Text.assemble(("✗ ", "red"), _t(p.message)))
         if p.fix != previous_fix:
-            lines.append(Text.assemble(("    fix: ", "dim"), (p.fix, "cyan")))
+            lines.append(Text.assemble(("    fix: ", "dim"), _t(p.fix, "cyan")))
         previous_fix = p.fix
     return Group(*lines)
 
@@ -230,6 +243,6 @@ def nics_renderable(report: NicsReport) -> Group:
     if neighbours is not None:
         parts.append(neighbours)
     for note in report.notes:
-        parts.append(Text(note, style="yellow"))
+        parts.append(_t(note, "yellow"))
     parts.append(problems_renderable(report))
     return Group(*parts)
