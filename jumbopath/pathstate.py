@@ -6,8 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from jumbopath.egress import Egress
+from jumbopath.errors import UsageError
 from jumbopath.model import PathResult, Protocol
 from jumbopath.probers.base import Target
+from jumbopath.safe import safe_text
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` whenever a target's search finishes."""
@@ -58,3 +60,24 @@ class PathState:
         """The final result."""
         assert self.result is not None
         return self.result
+
+
+def parse_probe(text: str) -> tuple[Protocol | None, int | None]:
+    """``--probe``: ``auto``, ``icmp``, ``udp[:PORT]`` or ``tcp[:PORT]`` to (protocol, port)."""
+    name, _, port_text = text.strip().lower().partition(":")
+    protocols = {"auto": None, "icmp": Protocol.ICMP, "udp": Protocol.UDP, "tcp": Protocol.TCP}
+    if name not in protocols:
+        raise UsageError(
+            f"--probe {safe_text(text, 40)!r}: use auto, icmp, udp[:PORT] or tcp[:PORT]"
+        )
+    protocol = protocols[name]
+    if not port_text:
+        return protocol, None
+    valid = port_text.isdigit() and 0 < int(port_text) < 65536
+    if protocol in (None, Protocol.ICMP) or not valid:
+        raise UsageError(
+            f"--probe {safe_text(text, 40)!r}: a port goes with udp or tcp and is 1 to 65535, "
+            "e.g. --probe tcp:445"
+        )
+    return protocol, int(port_text)
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import Enum
 
 import typer
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from jumbopath.cli import app
 from jumbopath.errors import UsageError
 from jumbopath.model import Report
+from jumbopath.pathstate import parse_probe
 from jumbopath.pipeline import CheckConfig, check
 from jumbopath.sizes import check_mtu
 from jumbopath.status import exit_code_for
@@ -114,6 +116,46 @@ MAX_TIME = typer.Option(
 )
 
 
+def _flows(value: int) -> int:
+    if not 1 <= value <= 256:
+        raise typer.BadParameter(f"give 1 (off) to 256 flows, not {value}")
+    return value
+
+
+def _soak(value: int) -> int:
+    if not 0 <= value <= 10_000:
+        raise typer.BadParameter(f"give 0 (off) to 10000 probes, not {value}")
+    return value
+
+
+PROBE = typer.Option(
+    "auto",
+    "--probe",
+    help="Probes: auto (ICMP echo; TCP to well-known ports, then UDP, for a host that "
+    "drops echo), icmp, udp[:PORT] or tcp[:PORT].",
+)
+FLOWS = typer.Option(
+    32,
+    "--flows",
+    help="Confirm the MTU over this many TCP/UDP flows (source ports), to catch one "
+    "ECMP leg or LAG member at a smaller MTU; 1 turns it off.",
+    callback=_flows,
+)
+SOAK = typer.Option(
+    200,
+    "--soak",
+    help="Probes of the soak at the path MTU beside small ones, to catch loss that only "
+    "hits big frames; 0 turns it off.",
+    callback=_soak,
+)
+
+
+def field_options(config: CheckConfig, probe: str, flows: int, soak: int) -> CheckConfig:
+    """``config`` with --probe, --flows and --soak."""
+    protocol, port = parse_probe(probe)
+    return replace(config, probe=protocol, port=port, flows=flows, soak=soak)
+
+
 def run_report(
     command: str,
     runner: Callable[..., Report],
@@ -149,11 +191,15 @@ def check_command(
     json_out: bool = JSON_OUT,
     fmt: Format = FORMAT,
     max_time: float = MAX_TIME,
+    probe: str = PROBE,
+    flows: int = FLOWS,
+    soak: int = SOAK,
 ) -> None:
     """Find the exact path MTU to every target at once and compare it with --expect.
 
     Targets below expectation also get their break located, and which way
-    the big packets die.
+    the big packets die. Every path's MTU is confirmed over many flows, and
+    soaked at full size against loss that only hits big frames.
     """
     config = CheckConfig(
         targets=tuple(targets or ()),
@@ -161,4 +207,5 @@ def check_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
+    config = field_options(config, probe, flows, soak)
     run_report("check", check, config, fmt, json_out)

@@ -7,13 +7,17 @@ import typer
 from jumbopath.cli import app
 from jumbopath.cli.check import (
     EXPECT,
+    FLOWS,
     FORMAT,
     IPV4,
     IPV6,
     JSON_OUT,
     MAX_TIME,
+    PROBE,
+    SOAK,
     Format,
     family_option,
+    field_options,
     run_report,
 )
 from jumbopath.pipeline import CheckConfig, trace
@@ -33,6 +37,9 @@ def trace_command(
     json_out: bool = JSON_OUT,
     fmt: Format = FORMAT,
     max_time: float = MAX_TIME,
+    probe: str = PROBE,
+    flows: int = FLOWS,
+    soak: int = SOAK,
 ) -> None:
     """Map the hops to TARGET and name where packets of the expected size die.
 
@@ -47,4 +54,5 @@ def trace_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
+    config = field_options(config, probe, flows, soak)
     run_report("trace", trace, config, fmt, json_out)
