@@ -117,7 +117,7 @@ def drive(
                 continue
             _send(prober, job, owner, pacer)
         wakes = [w for job in active if (w := job.planner.wake_at()) is not None]
-        if held_back and (change := pacer.next_change()) is not None:
+        if held_back and (change := pacer.next_change(now)) is not None:
             wakes.append(change)
         # A planner with nothing in flight and nothing to send is polled again soon.
         wake = min([*wakes, deadline]) if wakes else min(now + 0.01, deadline)

@@ -55,6 +55,13 @@ class PacingConfig:
     """Probes in flight, all targets together."""
     first_contacts: int = 64
     """Targets sent to but not answered yet (first contact), at once."""
+    contact_burst: int = 1024
+    """Targets that may be contacted for the first time in one go (a rested bucket)."""
+    contact_rate_per_s: float = 400.0
+    """New targets contacted per second after the burst: a router resolves each
+    new host's link-layer address (ARP/ND) while it queues only a few packets
+    for it, and a Linux router cannot recycle a neighbour entry younger than
+    5 s once it holds ``gc_thresh3`` (1024 by default) of them."""
     hold_s: float = 1.0
     """An unanswered probe stops counting as in flight after this long."""
     size_factor: float = 2.0
@@ -85,6 +92,8 @@ class Pacer:
     _bytes: int = 0
     _contact: dict[Hashable, float] = field(default_factory=dict)  # first send, no answer yet
     _known: set[Hashable] = field(default_factory=set)  # answered once, or given up on
+    _tokens: float | None = None  # first contacts allowed now (a token bucket)
+    _stamp: float = 0.0
 
     def charge(self, size: int) -> int:
         """Buffer bytes one probe of ``size`` bytes is charged."""
@@ -114,6 +123,8 @@ class Pacer:
         self._bytes += charge
         if who not in self._known and who not in self._contact:
             self._contact[who] = now
+            self._tokens = self._contacts_allowed(now) - 1
+            self._stamp = now
 
     def answered(self, token: int, now: float) -> None:
         """Something came back for ``token`` (or it was voided): it is no longer in flight."""
@@ -152,11 +163,23 @@ class Pacer:
         if self._bytes >= cfg.max_bytes or len(self._flights) >= cfg.max_packets:
             return False
         if who not in self._known and who not in self._contact:
-            return len(self._contact) < cfg.first_contacts
+            return len(self._contact) < cfg.first_contacts and self._contacts_allowed(now) >= 1
         held = self._by_who.get(who, 0)
         return held == 0 or held < cfg.max_bytes / max(senders, 1)
 
-    def next_change(self) -> float | None:
-        """When the oldest probe or first contact stops counting (None if nothing counts)."""
-        times = [f.sent_at for f in self._flights.values()] + list(self._contact.values())
-        return min(times) + self.config.hold_s if times else None
+    def _contacts_allowed(self, now: float) -> float:
+        cfg = self.config
+        if self._tokens is None:
+            return float(cfg.contact_burst)
+        grown = self._tokens + max(0.0, now - self._stamp) * cfg.contact_rate_per_s
+        return min(float(cfg.contact_burst), grown)
+
+    def next_change(self, now: float) -> float | None:
+        """When admission may change by itself: the oldest probe or first contact stops
+        counting, or the next first contact is allowed (None if nothing is pending)."""
+        times = [f.sent_at + self.config.hold_s for f in self._flights.values()]
+        times += [t + self.config.hold_s for t in self._contact.values()]
+        have = self._contacts_allowed(now)
+        if have < 1:
+            times.append(now + (1 - have) / self.config.contact_rate_per_s)
+        return min(times) if times else None
