@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from jumbopath.model import LocalRefused, Outcome, ProbeRequest
+from jumbopath.pacing import Pacer, PacingConfig
 from jumbopath.probers.base import Prober, Target
 
 
@@ -66,16 +67,25 @@ def drive(
     *,
     max_time_s: float = 10.0,
     on_progress: Callable[[int, int], None] | None = None,
+    pacing: PacingConfig | None = None,
 ) -> float:
     """Run every job until it is done or ``max_time_s`` passes. Returns elapsed seconds.
 
     ``on_progress``, if given, is called as ``on_progress(done_count, total)``
     whenever a job finishes.
+
+    A :class:`~jumbopath.pacing.Pacer` decides which planners may send: bytes
+    and probes in flight stay below what this host can take back, and only a
+    few targets at a time are contacted for the first time (``pacing``;
+    default: sized to the prober's receive buffer). Planners are asked in
+    turn, starting one further each round, so none is starved.
     """
     start = prober.now()
     deadline = start + max_time_s
     owner: dict[int, tuple[Job[Any], int]] = {}
+    pacer = Pacer(pacing or _default_pacing(prober))
     finished = 0
+    turn = 0
     for _ in range(MAX_ITERATIONS):
         now = prober.now()
         active = [job for job in jobs if not job.planner.done]
@@ -85,20 +95,63 @@ def drive(
                 on_progress(finished, len(jobs))
         if not active or now >= deadline:
             break
-        for job in active:
-            for request in job.planner.poll(now):
-                result = prober.send(job.target, request)
-                if isinstance(result, LocalRefused):
-                    job.planner.on_outcome(request.key, result, now)
-                else:
-                    owner[result] = (job, request.key)
-                    job.planner.on_sent(request, now)
+        pacer.expire(now)
+        turn = (turn + 1) % len(active)
+        held_back = False
+        for job in active[turn:] + active[:turn]:
+            if not pacer.admit(id(job), prober.now(), len(active)):
+                held_back = True
+                continue
+            _send(prober, job, owner, pacer)
         wakes = [w for job in active if (w := job.planner.wake_at()) is not None]
+        if held_back and (change := pacer.next_change(now)) is not None:
+            wakes.append(change)
         # A planner with nothing in flight and nothing to send is polled again soon.
         wake = min([*wakes, deadline]) if wakes else min(now + 0.01, deadline)
+        if held_back:
+            wake = min(wake, now + 0.01)
         for token, outcome in prober.receive(max(0.0, wake - prober.now())):
+            pacer.answered(token, prober.now())
             hit = owner.get(token)
             if hit is not None:
                 job, key = hit
                 job.planner.on_outcome(key, outcome, prober.now())
+        _void(prober, owner, pacer)
     return prober.now() - start
+
+
+def _default_pacing(prober: Prober) -> PacingConfig:
+    capacity = getattr(prober, "capacity", None)
+    return PacingConfig.for_buffer(capacity() if callable(capacity) else 8 << 20)
+
+
+def _send(
+    prober: Prober, job: Job[Any], owner: dict[int, tuple[Job[Any], int]], pacer: Pacer
+) -> None:
+    """Send what ``job``'s planner asks for now; each probe is timed as it leaves."""
+    for request in job.planner.poll(prober.now()):
+        result = prober.send(job.target, request)
+        left = prober.now()
+        if isinstance(result, LocalRefused):
+            job.planner.on_outcome(request.key, result, left)
+        else:
+            owner[result] = (job, request.key)
+            pacer.sent(result, id(job), request.size, left)
+            job.planner.on_sent(request, left)
+
+
+def _void(prober: Prober, owner: dict[int, tuple[Job[Any], int]], pacer: Pacer) -> None:
+    """Probes whose answers this host dropped (or that never left) say nothing about
+    a path: their planners forget them instead of counting them lost."""
+    take = getattr(prober, "take_voided", None)
+    if not callable(take):
+        return
+    for token in take():
+        pacer.answered(token, prober.now())
+        hit = owner.pop(token, None)
+        if hit is None:
+            continue
+        job, key = hit
+        void = getattr(job.planner, "void", None)
+        if callable(void):
+            void(key, prober.now())

@@ -296,6 +296,21 @@ class MtuSearch:
         if not self.done:
             self._decide(now)
 
+    def void(self, key: int, now: float) -> None:
+        """Forget probe ``key``: this host dropped its answer or it never left.
+
+        Its fate says nothing about the path, so it counts neither as an
+        answer nor as a silence (self-inflicted loss is never evidence); the
+        size is simply planned again.
+        """
+        self._inflight.pop(key, None)
+        self._done_keys.add(key)
+        size = self._lost_sizes.pop(key, None)
+        if size is not None:
+            self._t(size).lost -= 1
+            if key in self._controls and self._control_lost:
+                self._control_lost -= 1
+
     def _record(self, key: int, outcome: Outcome, now: float) -> None:
         f = self._inflight.pop(key)
         self._done_keys.add(key)

@@ -34,7 +34,6 @@ from scapy.layers.inet6 import (
     IPerror6,
     icmp6typescls,
 )
-from scapy.packet import Raw
 from scapy.utils import checksum
 
 from jumbopath.egress import sockaddr_of
@@ -61,6 +60,21 @@ IP_PMTUDISC_PROBE = 3
 IPV6_MTU_DISCOVER = 23
 IPV6_PMTUDISC_PROBE = 3
 IPV6_DONTFRAG = 62
+
+# Receive-side socket options from <asm-generic/socket.h>: kernel receive
+# timestamps (struct timespec, CLOCK_REALTIME) and the count of packets the
+# kernel dropped because the receive buffer was full.
+SO_TIMESTAMPNS = 35
+SO_RXQ_OVFL = 40
+_TIMESPEC = struct.Struct("@ll")
+_OVFL = struct.Struct("@I")
+#: Room for both control messages of one packet.
+ANCILLARY_BYTES = socket.CMSG_SPACE(_TIMESPEC.size) + socket.CMSG_SPACE(_OVFL.size)
+
+#: Receive and send buffer asked for per raw socket. Many targets answer
+#: 9000-byte probes at once; the pacing in the engine keeps what can arrive
+#: unread below what the buffer actually got (see :meth:`RawProber.capacity`).
+BUFFER_BYTES = 8 << 20
 
 NONCE_LEN = 8
 HEADERS = ICMP_OVERHEAD  # IP + ICMP header bytes; UDP's are the same size (UDP_OVERHEAD)
@@ -168,6 +182,14 @@ class RawProber:
         self._flows: dict[tuple[int, str, int, int], dict[int, _Sent]] = {}
         self._probe_ids = int.from_bytes(os.urandom(4), "big")
         self._tcp_sport = TCP_BASE_SPORT + int.from_bytes(os.urandom(2), "big") % TCP_SPORTS
+        self._rcvbuf: dict[int, int] = {}
+        self._drops: dict[int, int] = {}
+        self._stamped = True
+        self.dropped = 0
+        """Answers the kernel dropped because a receive buffer was full (SO_RXQ_OVFL):
+        loss this run inflicted on itself, never evidence about a path."""
+        self._voided: list[int] = []
+        self._open: dict[int, int] = {}  # token -> family, probes with no answer yet
 
     # ------------------------------------------------------------- sockets
 
@@ -185,12 +207,24 @@ class RawProber:
                 sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
         except PermissionError as exc:
             raise NoPrivilege("raw sockets need root or CAP_NET_RAW: run with sudo") from exc
-        # Many targets answer 9000-byte probes at once: make room.
+        # Many targets answer 9000-byte probes at once: make room (beyond
+        # net.core.rmem_max when allowed: SO_*BUFFORCE needs CAP_NET_ADMIN).
         for opt, force in ((socket.SO_RCVBUF, 33), (socket.SO_SNDBUF, 32)):
             try:
-                sock.setsockopt(socket.SOL_SOCKET, force, 8 << 20)  # SO_*BUFFORCE
+                sock.setsockopt(socket.SOL_SOCKET, force, BUFFER_BYTES)  # SO_*BUFFORCE
             except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+                sock.setsockopt(socket.SOL_SOCKET, opt, BUFFER_BYTES)
+        self._rcvbuf[family] = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+        # Kernel receive timestamps: a round trip must not include the time an
+        # answer waited in the buffer while this process handled others.
+        # The overflow count tells self-inflicted loss from loss on the path.
+        for opt in (SO_TIMESTAMPNS, SO_RXQ_OVFL):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, opt, 1)
+            except OSError:
+                if opt == SO_TIMESTAMPNS:
+                    self._stamped = False
+        self._drops[family] = 0
         sock.setblocking(False)
         self._socks[family] = sock
         self._ttl[family] = None
@@ -396,7 +430,7 @@ class RawProber:
             # the Internet checksum (RFC 1071), so scapy checksums the short
             # packet and the zeros are appended after: same bytes, no Python
             # loop over 9000 bytes per probe.
-            packet = bytes(ICMP(type=8, code=0, id=ident, seq=seq) / Raw(self.nonce)) + padding
+            packet = _echo4(ident, seq, self.nonce) + padding
         else:
             # The kernel computes the ICMPv6 checksum on raw ICMPv6 sockets.
             echo = ICMPv6EchoRequest(cksum=0, id=ident, seq=seq, data=self.nonce + padding)
@@ -405,12 +439,17 @@ class RawProber:
         self._next_token += 1
         sent = _Sent(self._next_token, target, ident, seq, request.size, self.now())
         try:
-            sock.sendto(packet, sockaddr_of(target, 0))
+            _send_or_wait(sock, packet, sockaddr_of(target, 0))
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)
             if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
-                return self._register(sent, lost=True)
+                # Our own send buffer stayed full: the probe never left. Its
+                # fate is void (sent again by whoever asked), never "lost".
+                self._register(sent)
+                self._open.pop(sent.token, None)
+                self._voided.append(sent.token)
+                return sent.token
             code = SEND_ERRORS.get(exc.errno or 0)
             if code is None:
                 raise
@@ -427,6 +466,8 @@ class RawProber:
         self._by_token[sent.token] = sent
         if lost:
             self._pending.append((sent.token, Lost()))
+        else:
+            self._open[sent.token] = sent.target.family
         return sent.token
 
     # ------------------------------------------------------------- receiving
@@ -444,20 +485,27 @@ class RawProber:
         ready, _, _ = select.select(socks, [], [], max(0.0, timeout_s))
         for sock in ready:
             family = 4 if sock.family == socket.AF_INET else 6
+            # Kernel timestamps are wall-clock time; probes are timed on the
+            # monotonic clock. The offset is taken once per drain.
+            now = self.now()
+            offset = time.time() - now
             for _ in range(4096):  # bounded drain
                 try:
-                    data, peer = sock.recvfrom(65535)
+                    data, ancillary, _flags, peer = sock.recvmsg(65535, ANCILLARY_BYTES)
                 except (BlockingIOError, InterruptedError):
                     break
-                at = self.now()
+                at = self._arrival(ancillary, family, offset, now)
                 if sock in tcp:
                     hit = self._parse_tcp(family, data, peer[0], at)
-                elif family == 4:
-                    hit = self._parse4(data, at)
                 else:
-                    hit = self._parse6(data, peer[0], at)
+                    hit = self._echo_reply(family, data, peer[0], at)
+                if hit is None and sock not in tcp:
+                    hit = self._parse4(data, at) if family == 4 else self._parse6(data, peer[0], at)
                 if hit is not None:
+                    self._open.pop(hit[0], None)
                     out.append(hit)
+        for family, sock in self._socks.items():
+            self._note_drops(family, _meminfo_drops(sock))
         return out
 
     def _parse_tcp(
@@ -484,6 +532,78 @@ class RawProber:
                 answer = Answer.SYN_ACK if flags & TCP_SYN else Answer.RESET
                 return sent.token, Reply(round((at - sent.sent_at) * 1000, 3), answer)
         return None
+
+    def _echo_reply(
+        self, family: int, data: bytes, src: str, at: float
+    ) -> tuple[int, Outcome] | None:
+        """The common case without scapy: an echo reply to one of our probes.
+
+        Hundreds of targets answer thousands of probes; parsing each answer
+        with scapy would cost more than everything else in the loop. Anything
+        that is not a plain echo reply returns None and is parsed in full.
+        """
+        if family == 4:
+            if len(data) < 20 or data[0] >> 4 != 4 or data[9] != socket.IPPROTO_ICMP:
+                return None
+            icmp = data[(data[0] & 0x0F) * 4 :]
+            if len(icmp) < 8 + NONCE_LEN or icmp[0] != 0 or icmp[1] != 0:
+                return None
+            src = socket.inet_ntop(socket.AF_INET, data[12:16])
+        else:
+            icmp = data
+            if len(icmp) < 8 + NONCE_LEN or icmp[0] != 129 or icmp[1] != 0:
+                return None
+            src = src.split("%")[0]
+        ident, seq = _ID_SEQ.unpack_from(icmp, 4)
+        sent = self._match(family, src, ident, seq, icmp[8 : 8 + NONCE_LEN])
+        if sent is None:
+            return None
+        return sent.token, Reply(round((at - sent.sent_at) * 1000, 3))
+
+    def _arrival(
+        self, ancillary: list[tuple[int, int, bytes]], family: int, offset: float, now: float
+    ) -> float:
+        """When the kernel received the packet (monotonic clock), from its control messages."""
+        at = None
+        for level, kind, value in ancillary:
+            if level != socket.SOL_SOCKET:
+                continue
+            if kind == SO_TIMESTAMPNS and len(value) >= _TIMESPEC.size:
+                sec, nsec = _TIMESPEC.unpack_from(value)
+                at = sec + nsec / 1e9 - offset
+            elif kind == SO_RXQ_OVFL and len(value) >= _OVFL.size:
+                self._note_drops(family, _OVFL.unpack_from(value)[0])
+        if at is None or not self._stamped:
+            return self.now()
+        # Never after the packet was read, never absurdly early (a clock step).
+        return min(max(at, now - 60.0), self.now())
+
+    def _note_drops(self, family: int, count: int | None) -> None:
+        """The kernel's drop count for a socket; any increase voids the unanswered probes."""
+        if count is None or count <= self._drops.get(family, 0):
+            return
+        self.dropped += count - self._drops.get(family, 0)
+        self._drops[family] = count
+        # Whose answer was dropped is unknowable: every probe of this family
+        # still waiting for one may have been the victim. Their fate is void,
+        # never "lost" (a silence caused here is no evidence about a path).
+        victims = [t for t, fam in self._open.items() if fam == family]
+        for token in victims:
+            del self._open[token]
+        self._voided.extend(victims)
+
+    def take_voided(self) -> list[int]:
+        """Tokens whose outcome is unknowable because this host dropped answers
+        (full receive buffer) or could not send (full send buffer), since the last call."""
+        voided, self._voided = self._voided, []
+        return voided
+
+    def capacity(self) -> int:
+        """Bytes of answers the receive buffers can hold (the smallest of them):
+        the bound on what the engine lets be in flight."""
+        if not self._rcvbuf:
+            return BUFFER_BYTES
+        return min(self._rcvbuf.values())
 
     def _match(
         self, family: int, address: str, ident: int, seq: int, quoted: bytes | None
@@ -599,3 +719,55 @@ class RawProber:
             return sent.token, TooBig(int(msg.mtu), src, rtt_ms)
         code = ICMP6_UNREACH.get(msg.code, Unreach.OTHER)
         return sent.token, _unreachable(code, src, sent, rtt_ms)
+
+
+_ID_SEQ = struct.Struct("!HH")
+_ECHO4 = struct.Struct("!BBHHH")
+
+
+def _echo4(ident: int, seq: int, nonce: bytes) -> bytes:
+    """An ICMP echo request header and nonce, checksummed (RFC 792, RFC 1071).
+
+    Zero bytes add nothing to the Internet checksum, so the zero padding that
+    follows the nonce is left out of it.
+    """
+    head = _ECHO4.pack(8, 0, 0, ident, seq) + nonce
+    if len(head) % 2:
+        head += b"\0"
+    total = sum(struct.unpack(f"!{len(head) // 2}H", head))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return _ECHO4.pack(8, 0, ~total & 0xFFFF, ident, seq) + nonce
+
+
+#: How long a send waits for room in a full send buffer before giving up.
+SEND_WAIT_S = 0.05
+
+
+def _send_or_wait(
+    sock: socket.socket, packet: bytes, address: tuple[str, int] | tuple[str, int, int, int]
+) -> None:
+    """``sendto``, waiting (briefly, once) for room when the send buffer is full."""
+    try:
+        sock.sendto(packet, address)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOBUFS, errno.EAGAIN):
+            raise
+        select.select([], [sock], [], SEND_WAIT_S)
+        sock.sendto(packet, address)
+
+
+#: SO_MEMINFO (<linux/sock_diag.h>): the socket's memory counters; index 8 is drops.
+SO_MEMINFO = 55
+_MEMINFO = struct.Struct("@9I")
+
+
+def _meminfo_drops(sock: socket.socket) -> int | None:
+    """Packets the kernel dropped on ``sock`` so far (None when it will not say)."""
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, _MEMINFO.size)
+    except OSError:
+        return None
+    if len(raw) < _MEMINFO.size:
+        return None
+    return int(_MEMINFO.unpack_from(raw)[8])
