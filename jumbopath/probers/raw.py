@@ -15,6 +15,7 @@ Echo replies must carry the nonce too. Anything else is counted and ignored.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -267,6 +268,10 @@ class RawProber:
                 sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
                 sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
                 sock.setsockopt(socket.IPPROTO_IPV6, IPV6_CHECKSUM, 16)
+            # Kernel receive timestamps, as on the ICMP socket (its drop count
+            # stays the ICMP socket's: this one hears every TCP segment).
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
             sock.setblocking(False)
             self._tcp[family] = sock
             self._tcp_ttl[family] = None

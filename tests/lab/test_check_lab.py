@@ -139,9 +139,20 @@ def test_ptb_names_the_reporting_router(lab: Lab) -> None:
 
 
 def test_echo_filtered_is_unreachable_not_small(lab: Lab) -> None:
-    rc, doc = run_check(lab, "src", "--expect", "9000", lab.addr("f", 4))
+    rc, doc = run_check(lab, "src", "--probe", "icmp", "--expect", "9000", lab.addr("f", 4))
     r = only(doc)
-    assert (r["status"], r["path_mtu"], rc) == ("unreachable", None, 1)
+    assert (r["status"], r["path_mtu"], r["cause"], rc) == ("unreachable", None, "no-answer", 1)
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_echo_filtered_host_is_measured_over_tcp(lab: Lab, family: int) -> None:
+    """f drops echo (the system's ping is the witness); --probe auto measures it over TCP."""
+    addr = lab.addr("f", family)
+    assert lab.run("src", ["ping", f"-{family}", "-c1", "-W1", addr]).returncode != 0
+    rc, doc = run_check(lab, "src", "--expect", "9000", addr)
+    r = only(doc)
+    assert (r["status"], r["path_mtu"], r["protocol"], r["port"], rc) == ("ok", 9000, "tcp", 22, 0)
+    assert [n["code"] for n in r["remarks"]] == ["no-echo"]
 
 
 def test_many_targets_at_once_and_exit_status(lab: Lab) -> None:
