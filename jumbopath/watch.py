@@ -11,8 +11,9 @@ stacking another on top of it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from jumbopath.model import Cause, PathResult, Report, Status
 
@@ -70,6 +71,37 @@ def observe(result: PathResult) -> Observation:
 def observe_report(report: Report) -> list[Observation]:
     """One observation per path of a check report."""
     return [observe(r) for r in report.results]
+
+
+#: Mesh cell statuses as path statuses ("not-measured": the source host could not be reached).
+_CELL_STATUS = {s.value: s for s in Status}
+
+
+def observe_mesh(doc: Mapping[str, Any]) -> list[Observation]:
+    """One observation per directed pair of a mesh JSON document
+    (:func:`jumbopath.mesh.document.to_document`): key ``network|source|destination``."""
+    out = []
+    for net in doc.get("networks", []):
+        name = str(net.get("name"))
+        expected = net.get("expected_mtu")
+        for c in net.get("cells", []):
+            status = _CELL_STATUS.get(str(c.get("status")), Status.ERROR)
+            error = c.get("error")
+            cause = Cause.NOT_MEASURED if c.get("status") == "not-measured" else None
+            mtu = c.get("path_mtu")
+            out.append(
+                Observation(
+                    key=f"{name}|{c.get('source')}|{c.get('destination')}",
+                    target=f"{name}: {c.get('source')} -> {c.get('destination')}",
+                    address=c.get("address"),
+                    status=status,
+                    path_mtu=mtu if isinstance(mtu, int) else None,
+                    expected_mtu=expected if isinstance(expected, int) else None,
+                    cause=cause,
+                    error=str(error) if error else None,
+                )
+            )
+    return out
 
 
 def not_measured(

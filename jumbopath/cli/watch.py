@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Protocol
 
 import typer
@@ -36,6 +37,7 @@ from jumbopath.watch import (
     Tick,
     Tracker,
     not_measured,
+    observe_mesh,
     observe_report,
 )
 
@@ -162,8 +164,8 @@ class RoundInfo:
     """How long the check took."""
     tick: Tick
     """When the next round starts and whether this one ran late."""
-    report: Report | None
-    """The check's report; None when nothing could be measured."""
+    document: dict[str, Any] | None
+    """The round's JSON document (check's, or the mesh's); None when nothing was measured."""
     error: str | None
     """Why nothing could be measured this round."""
     changes: tuple[Change, ...]
@@ -279,8 +281,6 @@ class JsonLinesOutput:
         self.err = err
 
     def round(self, tracker: Tracker, info: RoundInfo) -> None:
-        from jumbopath.schema import report_dict
-
         doc = {
             "schema": 1,
             "kind": "jumbopath-watch-round",
@@ -292,7 +292,7 @@ class JsonLinesOutput:
             "exit_code": int(info.exit_code),
             "error": info.error,
             "changes": [change_dict(c) for c in info.changes],
-            "report": report_dict(info.report) if info.report is not None else None,
+            "report": info.document,
         }
         self.write(json.dumps(doc, separators=(",", ":")) + "\n")
 
@@ -316,8 +316,25 @@ def round_code(tracker: Tracker) -> ExitCode:
     return ExitCode.OK
 
 
+@dataclass(frozen=True, slots=True)
+class Measured:
+    """What one round measured: observations to track, the document to stream."""
+
+    observations: list[Observation]
+    """One per path (or mesh pair)."""
+    document: dict[str, Any]
+    """The round's JSON document."""
+
+
+def measured_check(report: Report) -> Measured:
+    """A check report as a round."""
+    from jumbopath.schema import report_dict
+
+    return Measured(observe_report(report), report_dict(report))
+
+
 def watch_loop(
-    run: Callable[[], Report],
+    run: Callable[[], Report | Measured],
     targets: Sequence[str],
     output: Output,
     *,
@@ -340,11 +357,12 @@ def watch_loop(
     try:
         while True:
             started = monotonic()
-            report: Report | None = None
+            document: dict[str, Any] | None = None
             error: str | None = None
             try:
-                report = run()
-                observations = observe_report(report)
+                got = run()
+                measured = got if isinstance(got, Measured) else measured_check(got)
+                observations, document = measured.observations, measured.document
             except (CannotMeasure, UsageError) as exc:
                 if isinstance(exc, UsageError) and tracker.rounds == 0:
                     raise
@@ -361,7 +379,7 @@ def watch_loop(
                     wall(),
                     ended - started,
                     tick,
-                    report,
+                    document,
                     error,
                     tuple(changes),
                     code,
@@ -389,13 +407,14 @@ def watch_command(
     expect: int | None = EXPECT,
     ipv4: bool = IPV4,
     ipv6: bool = IPV6,
-    interval: float = typer.Option(
-        2.0,
+    interval: float | None = typer.Option(
+        None,
         "--interval",
         "-i",
-        help="Seconds from one round's start to the next.",
+        help="Seconds from one round's start to the next (default 2; 30 with --inventory).",
         min=0.1,
         max=86400,
+        show_default=False,
     ),
     count: int | None = typer.Option(
         None, "--count", "-n", help="Stop after this many rounds.", min=1
@@ -407,6 +426,15 @@ def watch_command(
         False, "--json-lines", help="One JSON document per round on stdout, for scripts."
     ),
     max_time: float = MAX_TIME,
+    inventory: Path | None = typer.Option(
+        None, "--inventory", help="Watch every pair of a mesh inventory (over SSH) instead."
+    ),
+    network: list[str] | None = typer.Option(
+        None, "--network", help="With --inventory: only this network (repeatable)."
+    ),
+    ssh_config: Path | None = typer.Option(
+        None, "--ssh-config", "-F", help="With --inventory: OpenSSH configuration file."
+    ),
 ) -> None:
     """Re-check every --interval seconds and show each change as it happens.
 
@@ -415,14 +443,30 @@ def watch_command(
     per change, and a summary of every change at the end (Ctrl-C).
     Exit status: that of the last round (0 with --until-ok once all is ok).
     """
-    if not targets:
-        raise UsageError("no targets: give at least one host or address to watch")
-    config = CheckConfig(
-        targets=tuple(targets),
-        expect=expect,
-        family=family_option(ipv4, ipv6),
-        max_time_s=max_time,
-    )
+    run: Callable[[], Report | Measured]
+    if inventory is not None:
+        if targets or expect is not None or ipv4 or ipv6:
+            raise UsageError(
+                "--inventory watches the inventory's pairs at its networks' MTUs: "
+                "drop the targets, --expect, -4 and -6"
+            )
+        run, names = _mesh_round(inventory, network or [], ssh_config)
+        every = 30.0 if interval is None else interval
+    else:
+        if not targets:
+            raise UsageError("no targets: give at least one host or address, or --inventory FILE")
+        config = CheckConfig(
+            targets=tuple(targets),
+            expect=expect,
+            family=family_option(ipv4, ipv6),
+            max_time_s=max_time,
+        )
+
+        def run() -> Report:
+            return check(config)
+
+        names = list(config.targets)
+        every = 2.0 if interval is None else interval
     output: Output
     if json_lines:
 
@@ -432,13 +476,25 @@ def watch_command(
 
         output = JsonLinesOutput(write, Console(stderr=True))
     else:
-        output = TerminalOutput(Console(), interval, time.time)
-    code = watch_loop(
-        lambda: check(config),
-        config.targets,
-        output,
-        interval_s=interval,
-        count=count,
-        until_ok=until_ok,
-    )
+        output = TerminalOutput(Console(), every, time.time)
+    code = watch_loop(run, names, output, interval_s=every, count=count, until_ok=until_ok)
     raise typer.Exit(int(code))
+
+
+def _mesh_round(
+    inventory: Path, networks: list[str], ssh_config: Path | None
+) -> tuple[Callable[[], Measured], list[str]]:
+    """A round of a mesh: every host checks its peers over SSH; the pairs are the paths."""
+    from jumbopath.mesh.document import to_document
+    from jumbopath.mesh.inventory import load_inventory
+    from jumbopath.mesh.matrix import build_mesh
+    from jumbopath.mesh.ssh import SshOptions, fan_out
+
+    inv = load_inventory(inventory).only(networks)
+    options = SshOptions(ssh_config=str(ssh_config) if ssh_config is not None else None)
+
+    def run() -> Measured:
+        doc = to_document(build_mesh(list(inv.networks), fan_out(inv, options)))
+        return Measured(observe_mesh(doc), doc)
+
+    return run, [h.name for h in inv.hosts]

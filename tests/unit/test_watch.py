@@ -345,3 +345,111 @@ def test_json_lines_one_document_per_round() -> None:
     (change,) = docs[1]["changes"]
     assert change["before"]["cause"] == "silent-drop" and change["after"]["status"] == "ok"
     assert docs[1]["report"]["results"][0]["path_mtu"] == 9000
+
+
+# --------------------------------------------------------------------------
+# A mesh: the pairs of the mesh document are the paths
+
+
+def test_mesh_pairs_are_tracked_from_the_document() -> None:
+    from test_mesh_helpers import mesh_of
+
+    from jumbopath.cli.watch import Measured
+    from jumbopath.mesh.document import to_document
+    from jumbopath.mesh.runs import ErrorKind, HostError
+    from jumbopath.watch import observe_mesh
+
+    hosts = ["h1", "h2", "h3"]
+    docs = [
+        to_document(mesh_of(hosts, cells={("h1", "h3"): ("below", 1500)})),
+        to_document(
+            mesh_of(hosts, down={"h2": HostError(ErrorKind.CONNECT_TIMEOUT, "ssh timed out")})
+        ),
+        to_document(mesh_of(hosts)),
+    ]
+    first = observe_mesh(docs[0])
+    assert len(first) == 6
+    bad = next(o for o in first if o.key == "storage|h1|h3")
+    assert (bad.status, bad.path_mtu, bad.expected_mtu) == (Status.BELOW, 1500, 9000)
+    assert bad.target == "storage: h1 -> h3"
+    clock = Clock()
+    feed = iter(docs)
+    out = Recorder()
+    code = watch_loop(
+        lambda: (lambda d: Measured(observe_mesh(d), d))(next(feed)),
+        hosts,
+        out,
+        interval_s=30.0,
+        until_ok=True,
+        monotonic=clock.now,
+        wall=clock.now,
+        sleep=clock.sleep,
+    )
+    assert code is ExitCode.OK and len(out.rounds) == 3
+    second = {c.key: c for c in out.rounds[1].changes}
+    # h1 -> h3 got better, h2's own two pairs could not be measured (h2 down)
+    assert second["storage|h1|h3"].fixed
+    assert {k for k, c in second.items() if c.after and c.after.cause is Cause.NOT_MEASURED} == {
+        "storage|h2|h1",
+        "storage|h2|h3",
+    }
+    assert all(c.fixed for c in out.rounds[2].changes) and len(out.rounds[2].changes) == 2
+
+
+# --------------------------------------------------------------------------
+# What a terminal shows
+
+
+def test_the_live_table_and_the_change_lines() -> None:
+    from rich.console import Console
+
+    from jumbopath.cli.watch import TerminalOutput
+
+    paths = {A: bad()}
+    env = SimulatedEnvironment(paths)
+    clock = Clock(check_s=2.5)  # every round overruns the 2 s interval
+    check_round = runner(env, clock, (A,))
+
+    def run():
+        report = check_round()
+        paths[A] = good()  # fixed while the first round was being shown
+        return report
+
+    console = Console(record=True, width=160, force_terminal=True, file=io.StringIO())
+    out = TerminalOutput(console, 2.0, clock.now)
+    watch_loop(
+        run,
+        (A,),
+        out,
+        interval_s=2.0,
+        count=2,
+        monotonic=clock.now,
+        wall=clock.now,
+        sleep=clock.sleep,
+    )
+    text = console.export_text()
+    assert "jumbopath watch" in text and "last change" in text  # the live table
+    assert f"{A}: BELOW 9000 (1500, silent-drop)" in text
+    assert f"{A}: FIXED BELOW 9000 (1500, silent-drop) -> OK 9000" in text
+    assert "round 1 took 2.5 s, 0.5 s over the 2 s interval" in text
+    assert "watched 2 s, 2 round(s), 1 change(s)" in text
+    assert clock.sleeps == []  # rounds ran back to back, one at a time  # the summary
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["watch"], "no targets"),
+        (["watch", "--inventory", "x.yml", "198.18.1.1"], "drop the targets"),
+        (["watch", "--interval", "0", "198.18.1.1"], "--interval"),
+    ],
+)
+def test_watch_bad_input(args: list[str], words: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "jumbopath", *args], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
