@@ -162,3 +162,85 @@ def test_exporter_serves_the_lab_over_http_from_cache(lab: Lab, tmp_path: Path) 
     }
     assert mtu == {lab.addr("dst", 4): 1500, lab.addr("r1", 4, peer="sw-dst"): 9000}
     assert proc.returncode == 0  # SIGTERM ends it cleanly
+
+
+def test_watch_inventory_sees_a_mesh_pair_fixed(tmp_path: Path) -> None:
+    """A three-host mesh over real SSH; n3's storage switch port starts at 1500::
+
+    ctl, n1, n2, n3 ─1500─ swm          (management, SSH)
+    n1, n2 ─9000─ swa ─1500┆9000─ n3    (storage, 9000)
+    """
+    import os
+
+    from jumbopath.lab import Host, Link, Switch, Topology
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sshlab import REMOTE_COMMAND, REPO, SshLab, tools_missing
+
+    missing = tools_missing()
+    assert not missing, f"install openssh-server and openssh-client (missing: {missing})"
+    nodes = ["n1", "n2", "n3"]
+    topo = Topology(
+        (Host("ctl"), *(Host(n) for n in nodes), Switch("swm"), Switch("swa")),
+        (
+            Link("ctl", "swm", 1500, 1500),
+            *(Link(n, "swm", 1500, 1500) for n in nodes),
+            Link("n1", "swa"),
+            Link("n2", "swa"),
+            Link("swa", "n3", 1500, 9000),
+        ),
+    )
+    with Lab(topo) as lab, SshLab(lab, nodes, peer="swm") as ssh:
+        inventory = tmp_path / "inventory.yml"
+        inventory.write_text(
+            f"defaults:\n  user: root\n  command: {json.dumps(REMOTE_COMMAND)}\nhosts:\n"
+            + "".join(f"  {n}: {{ssh: {ssh.addr(n)}}}\n" for n in nodes)
+            + "networks:\n  storage:\n    mtu: 9000\n    hosts:\n"
+            + "".join(f"      {n}: {lab.addr(n, 4, peer='swa')}\n" for n in nodes)
+        )
+        argv = [
+            *JP,
+            "watch",
+            "--inventory",
+            str(inventory),
+            "--ssh-config",
+            str(ssh.config),
+            "--json-lines",
+            "--until-ok",
+            "--count",
+            "6",
+            "--interval",
+            "1",
+        ]
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        proc = lab.popen(
+            "ctl", argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        )
+        killer = threading.Timer(120, proc.kill)
+        killer.start()
+        docs: list[dict[str, Any]] = []
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                docs.append(json.loads(line))
+                if len(docs) == 1:
+                    lab.set_mtu("swa", "n3", 9000)
+            rc = proc.wait(timeout=10)
+        finally:
+            killer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+    assert rc == 0, proc.stderr.read() if proc.stderr else ""
+    first = {(c["target"]): c["after"]["status"] for c in docs[0]["changes"]}
+    assert len(first) == 6
+    assert {t for t, s in first.items() if s != "ok"} == {
+        "storage: n1 -> n3",
+        "storage: n2 -> n3",
+        "storage: n3 -> n1",
+        "storage: n3 -> n2",
+    }
+    assert docs[0]["report"]["kind"] == "jumbopath-mesh"
+    last = docs[-1]
+    assert last["all_ok"] and last["exit_code"] == 0
+    fixed = {c["target"] for c in last["changes"] if c["after"]["status"] == "ok"}
+    assert "storage: n1 -> n3" in fixed
