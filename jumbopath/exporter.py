@@ -46,6 +46,7 @@ from jumbopath.errors import JumbopathError, UsageError
 from jumbopath.model import Report
 from jumbopath.pipeline import CheckConfig, check
 from jumbopath.render.prometheus import path_metrics
+from jumbopath.safe import safe_text
 from jumbopath.watch import Schedule
 
 #: Bounds on the configuration file.
@@ -77,6 +78,10 @@ class ExporterConfig:
     """Checks running at once."""
 
 
+def _keys(keys: set[Any]) -> str:
+    return ", ".join(sorted(safe_text(k, 40) for k in keys))
+
+
 def _number(doc: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
     value = doc.get(key, default)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
@@ -90,7 +95,7 @@ def _check(doc: Any, index: int, max_time: float) -> ExporterCheck:
         raise UsageError(f"{where}: expected a mapping with name and targets")
     unknown = set(doc) - {"name", "targets", "expect", "family"}
     if unknown:
-        raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        raise UsageError(f"{where}: unknown key(s) {_keys(unknown)}")
     name = doc.get("name")
     if not isinstance(name, str) or not 0 < len(name) <= 64:
         raise UsageError(f"{where}: name must be a string of 1 to 64 characters")
@@ -116,7 +121,7 @@ def parse_config(doc: Any) -> ExporterConfig:
         raise UsageError("the configuration must be a mapping with a 'checks' list")
     unknown = set(doc) - {"interval", "concurrency", "max_time", "checks"}
     if unknown:
-        raise UsageError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        raise UsageError(f"unknown key(s) {_keys(unknown)}")
     interval = _number(doc, "interval", 60.0, MIN_INTERVAL_S, 86400.0)
     concurrency = int(_number(doc, "concurrency", 4, 1, 16))
     max_time = _number(doc, "max_time", 5.0, 0.1, 120.0)

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import start_http_server
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -181,3 +183,44 @@ def test_the_loop_runs_rounds_one_at_a_time(served) -> None:
     assert exporter.rounds == 3 and len(env.probers) == 3
     got = values(scrape(url)[0])
     assert got[("jumbopath_exporter_rounds_total", ())] == 3
+
+
+# --------------------------------------------------------------------------
+# Hostile configuration documents: a UsageError or a config, never a traceback
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+documents = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "interval",
+                    "concurrency",
+                    "max_time",
+                    "checks",
+                    "name",
+                    "targets",
+                    "expect",
+                    "family",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents)
+def test_random_configuration_documents_never_crash(doc) -> None:
+    try:
+        cfg = parse_config(doc)
+    except UsageError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        assert cfg.checks and cfg.interval_s >= 5 and 1 <= cfg.concurrency <= 16
