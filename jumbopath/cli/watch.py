@@ -476,7 +476,13 @@ def watch_command(
 
         output = JsonLinesOutput(write, Console(stderr=True))
     else:
-        output = TerminalOutput(Console(), every, time.time)
+        console = Console()
+        output = TerminalOutput(console, every, time.time)
+        if console.is_terminal:
+            console.print(
+                f"[dim]watching {len(names)} {'host(s)' if inventory else 'target(s)'} every "
+                f"{every:g} s; the first round is running...[/]"
+            )
     code = watch_loop(run, names, output, interval_s=every, count=count, until_ok=until_ok)
     raise typer.Exit(int(code))
 

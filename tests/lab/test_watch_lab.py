@@ -244,3 +244,29 @@ def test_watch_inventory_sees_a_mesh_pair_fixed(tmp_path: Path) -> None:
     assert last["all_ok"] and last["exit_code"] == 0
     fixed = {c["target"] for c in last["changes"] if c["after"]["status"] == "ok"}
     assert "storage: n1 -> n3" in fixed
+
+
+def test_monitoring_formats_on_the_lab(lab: Lab, tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    target = lab.addr("dst", 4)
+    check = [*JP, "check", "--expect", "9000", target]
+    critical = lab.run("src", [*check, "--format", "nagios"], timeout=60)
+    assert critical.returncode == 2, critical.stderr
+    assert critical.stdout.startswith("JUMBOPATH CRITICAL - 1 of 1 path(s) not OK")
+    assert "| pmtu=1500B;;9000:;0" in critical.stdout.splitlines()[0]
+    warning = lab.run("src", [*check, "--format", "nagios", "-w", "9000", "-c", "1500"])
+    assert warning.returncode == 1 and warning.stdout.startswith("JUMBOPATH WARNING")
+    textfile = tmp_path / "jumbopath.prom"
+    done = lab.run("src", [*check, "--textfile", str(textfile)], timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    samples = {
+        s.name: s for f in text_string_to_metric_families(textfile.read_text()) for s in f.samples
+    }
+    assert samples["jumbopath_path_mtu_bytes"].value == 1500
+    assert samples["jumbopath_path_ok"].labels["cause"] in (
+        "silent-drop",
+        "silent-drop-first-segment",
+    )
+    page = lab.run("src", [*check, "--format", "html"], timeout=60)
+    assert page.returncode == 1 and '<li class="link broken"' in page.stdout
