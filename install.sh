@@ -24,7 +24,7 @@ base=(
 )
 test_tools=(
   "sshd:openssh-server" "ssh:openssh-client" "lldpd:lldpd" "scamper:scamper"
-  "tcpdump:tcpdump" "setpriv:util-linux"
+  "tcpdump:tcpdump" "setpriv:util-linux" "chromium:chromium"
 )
 wanted=("${base[@]}")
 [ "$mode" = "--test" ] && wanted+=("${test_tools[@]}")

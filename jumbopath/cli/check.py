@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import typer
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jumbopath.cli import app
-from jumbopath.errors import UsageError
+from jumbopath.errors import JumbopathError, UsageError
 from jumbopath.model import Report
 from jumbopath.pathstate import parse_probe
 from jumbopath.pipeline import CheckConfig, check
@@ -28,6 +29,22 @@ class Format(str, Enum):
     json = "json"
     mermaid = "mermaid"
     dot = "dot"
+    markdown = "markdown"
+    html = "html"
+    prometheus = "prometheus"
+    nagios = "nagios"
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Options of the monitoring formats."""
+
+    textfile: str | None = None
+    """--textfile: write the Prometheus metrics there (node_exporter) instead of stdout."""
+    warn: int | None = None
+    """-w: nagios WARNING below this path MTU."""
+    crit: int | None = None
+    """-c: nagios CRITICAL below this path MTU."""
 
 
 def family_option(ipv4: bool, ipv6: bool) -> int | None:
@@ -51,9 +68,31 @@ def progress_for(total_label: str, enabled: bool) -> Progress | None:
     )
 
 
-def emit(report: Report, fmt: Format, command: str = "check") -> None:
-    """Print a report in the chosen format."""
-    if fmt is Format.json:
+def emit(report: Report, fmt: Format, command: str = "check", extra: Emit = Emit()) -> None:
+    """Print a report in the chosen format (nagios: and exit with the plugin state)."""
+    if fmt is Format.nagios:
+        from jumbopath.render.nagios import nagios
+
+        out = nagios(report, extra.warn, extra.crit)
+        typer.echo(out.text)
+        raise typer.Exit(int(out.state))
+    if fmt is Format.prometheus:
+        from jumbopath.render.prometheus import render_openmetrics, report_metrics, write_textfile
+
+        metrics = report_metrics(report, time.time())
+        if extra.textfile is not None:
+            write_textfile(metrics, extra.textfile)
+        else:
+            typer.echo(render_openmetrics(metrics), nl=False)
+    elif fmt is Format.markdown:
+        from jumbopath.render.markdown import render_markdown
+
+        typer.echo(render_markdown(report, command), nl=False)
+    elif fmt is Format.html:
+        from jumbopath.render.html import render_html
+
+        typer.echo(render_html(report, command), nl=False)
+    elif fmt is Format.json:
         from jumbopath.render.json import render_json
 
         typer.echo(render_json(report))
@@ -162,11 +201,22 @@ def run_report(
     config: CheckConfig,
     fmt: Format,
     json_out: bool,
+    extra: Emit = Emit(),
 ) -> None:
     """Probe (with a progress display on a terminal), print, exit with the verdict."""
     fmt = Format.json if json_out else fmt
+    if extra.textfile is not None:
+        fmt = Format.prometheus
     progress = progress_for("probing", fmt is Format.table and sys.stderr.isatty())
-    if progress is None:
+    if fmt is Format.nagios:
+        from jumbopath.render.nagios import unknown
+
+        try:
+            report = runner(config)
+        except JumbopathError as exc:  # a plugin exits 3 (UNKNOWN), never 2 (CRITICAL)
+            typer.echo(unknown(str(exc)).text)
+            raise typer.Exit(3) from exc
+    elif progress is None:
         report = runner(config)
     else:
         with progress:
@@ -176,7 +226,7 @@ def run_report(
                 progress.update(task, completed=done, total=total)
 
             report = runner(config, on_progress=advance)
-    emit(report, fmt, command)
+    emit(report, fmt, command, extra)
     raise typer.Exit(int(exit_code_for([r.status.value for r in report.results])))
 
 
@@ -194,6 +244,11 @@ def check_command(
     probe: str = PROBE,
     flows: int = FLOWS,
     soak: int = SOAK,
+    textfile: str | None = typer.Option(
+        None, "--textfile", help="Write Prometheus metrics to this .prom file (atomically)."
+    ),
+    warn: int | None = typer.Option(None, "--warning", "-w", help="nagios: WARNING below."),
+    crit: int | None = typer.Option(None, "--critical", "-c", help="nagios: CRITICAL below."),
 ) -> None:
     """Find the exact path MTU to every target at once and compare it with --expect.
 
@@ -208,4 +263,4 @@ def check_command(
         max_time_s=max_time,
     )
     config = field_options(config, probe, flows, soak)
-    run_report("check", check, config, fmt, json_out)
+    run_report("check", check, config, fmt, json_out, Emit(textfile, warn, crit))

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # starts, skips that import time.
 FORMATS = ("auto", "jumbopath", "ansible-yaml", "ansible-ini")
 
-_OUTPUTS = ("text", "json", "mermaid")
+_OUTPUTS = ("text", "json", "mermaid", "html", "prometheus")
 
 
 def _output(fmt: str, as_json: bool) -> str:
@@ -58,6 +58,18 @@ def _finish(mesh: Mesh, fmt: str, save: Path | None, compare: Path | None) -> No
         typer.echo(document.dumps(doc), nl=False)
     elif fmt == "mermaid":
         typer.echo(render_mermaid(mesh), nl=False)
+    elif fmt == "html":
+        from jumbopath.render.mesh_html import render_mesh_html
+
+        how = " ".join(["jumbopath", *sys.argv[1:]]) if "jumbopath" in sys.argv[0] else "jumbopath"
+        typer.echo(render_mesh_html(doc, how=how), nl=False)
+    elif fmt == "prometheus":
+        import time
+
+        from jumbopath.render import prometheus as prom
+
+        metrics = [*prom.mesh_metrics(doc), prom.timestamp_metric(time.time())]
+        typer.echo(prom.render_openmetrics(metrics), nl=False)
     elif changes is not None:
         assert compare is not None
         render_changes(changes, str(compare), console)
@@ -155,7 +167,9 @@ def _progress(total: int, quiet: bool) -> Any:
 
 # Options shared by mesh and report.
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the mesh as JSON (schema 1).")]
-OutputFormat = Annotated[str, typer.Option("--format", help="text, json or mermaid.")]
+OutputFormat = Annotated[
+    str, typer.Option("--format", help="text, json, mermaid, html or prometheus.")
+]
 SaveFile = Annotated[
     Path | None, typer.Option("--save", help="Write the result (JSON) for a later --compare.")
 ]
