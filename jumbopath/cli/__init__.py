@@ -56,7 +56,7 @@ def _register() -> None:
     # Each module adds its commands to ``app`` when imported.
     from jumbopath.cli import check  # noqa: F401
 
-    for optional in ("trace", "local", "mesh"):
+    for optional in ("trace", "local", "mesh", "switches"):
         try:
             __import__(f"jumbopath.cli.{optional}")
         except ModuleNotFoundError as exc:

@@ -93,8 +93,9 @@ def credentials_from(doc: Mapping[str, Any], where: str) -> Credentials:
         raise UsageError(f"{where}: auth_protocol {auth!r}: use one of {', '.join(AUTH_PROTOCOLS)}")
     if priv not in PRIV_PROTOCOLS:
         raise UsageError(f"{where}: priv_protocol {priv!r}: use one of {', '.join(PRIV_PROTOCOLS)}")
-    return Credentials("3", user=user, auth_protocol=auth, auth_key=auth_key,
-                       priv_protocol=priv, priv_key=priv_key)  # fmt: skip
+    return Credentials(
+        "3", user=user, auth_protocol=auth, auth_key=auth_key, priv_protocol=priv, priv_key=priv_key
+    )
 
 
 def load_credentials(path: str | Path) -> dict[str, Credentials]:

@@ -292,7 +292,7 @@ def decode(
         neighbours=tuple(neighbours(walk, port_names)),
         fdb=tuple(forwarding(walk, by_index)),
         chassis_id=chassis,
-        sys_name=text(scalars.get("sysName")) or text(scalars.get("lldpLocSysName")),
+        sys_name=text(scalars.get("lldpLocSysName")) or text(scalars.get("sysName")),
         elapsed_s=elapsed_s,
     )
 

@@ -56,16 +56,24 @@ class _Failed(Exception):
 
 
 # errorIndication names (pysnmp) that mean "the credentials were refused".
-_AUTH_ERRORS = ("unknownusername", "digest", "unknownsecurityname", "decryptionerror",
-                "unsupportedsecuritylevel", "authorizationerror", "notintimewindow")  # fmt: skip
+_AUTH_ERRORS = (
+    "unknownusername",
+    "digest",
+    "unknownsecurityname",
+    "decryptionerror",
+    "unsupportedsecuritylevel",
+    "authorizationerror",
+    "notintimewindow",
+)
 
 
 def poll(
     targets: Sequence[Target], *, timeout_s: float = 1.0, retries: int = 1, max_time_s: float = 10.0
 ) -> list[SwitchInfo]:
     """Read every target at once; one :class:`SwitchInfo` per target, in order."""
-    return asyncio.run(poll_async(targets, timeout_s=timeout_s, retries=retries,
-                                  max_time_s=max_time_s))  # fmt: skip
+    return asyncio.run(
+        poll_async(targets, timeout_s=timeout_s, retries=retries, max_time_s=max_time_s)
+    )
 
 
 async def poll_async(
@@ -92,8 +100,15 @@ async def poll_async(
 
 
 def _key(c: Credentials) -> tuple[str | None, ...]:
-    return (c.version, c.community, c.user, c.auth_protocol, c.auth_key, c.priv_protocol,
-            c.priv_key)  # fmt: skip
+    return (
+        c.version,
+        c.community,
+        c.user,
+        c.auth_protocol,
+        c.auth_key,
+        c.priv_protocol,
+        c.priv_key,
+    )
 
 
 async def _read(
@@ -121,7 +136,9 @@ async def _read(
     )
     if not info.ports:
         return _failed(
-            target, PollFailure.NO_DATA, "the agent answered but lists no interfaces (IF-MIB)",
+            target,
+            PollFailure.NO_DATA,
+            "the agent answered but lists no interfaces (IF-MIB)",
             started,
         )
     return info
@@ -195,9 +212,7 @@ class _Session:
         self.context = ContextData()
 
     @classmethod
-    async def open(
-        cls, engine: Any, target: Target, timeout_s: float, retries: int
-    ) -> _Session:
+    async def open(cls, engine: Any, target: Target, timeout_s: float, retries: int) -> _Session:
         from pysnmp.hlapi.v3arch.asyncio import Udp6TransportTarget, UdpTransportTarget
 
         kind = Udp6TransportTarget if ":" in target.address else UdpTransportTarget
@@ -235,9 +250,13 @@ class _Session:
 
         names = list(objects)
         indication, status, index, binds = await get_cmd(
-            self.engine, self.auth, self.transport, self.context,
-            *(ObjectType(ObjectIdentity(objects[n])) for n in names), lookupMib=False,
-        )  # fmt: skip
+            self.engine,
+            self.auth,
+            self.transport,
+            self.context,
+            *(ObjectType(ObjectIdentity(objects[n])) for n in names),
+            lookupMib=False,
+        )
         self._check(indication, status, index)
         out = {}
         for name, (_, value) in zip(names, binds, strict=False):
@@ -258,9 +277,15 @@ class _Session:
             names = list(at)
             reps = max(1, VARBINDS_PER_RESPONSE // len(names))
             indication, status, index, binds = await bulk_cmd(
-                self.engine, self.auth, self.transport, self.context, 0, reps,
-                *(ObjectType(ObjectIdentity(at[n])) for n in names), lookupMib=False,
-            )  # fmt: skip
+                self.engine,
+                self.auth,
+                self.transport,
+                self.context,
+                0,
+                reps,
+                *(ObjectType(ObjectIdentity(at[n])) for n in names),
+                lookupMib=False,
+            )
             self._check(indication, status, index)
             rows = [binds[i : i + len(names)] for i in range(0, len(binds), len(names))]
             progress = False

@@ -45,36 +45,67 @@ class Vendor:
 VENDORS: dict[str, Vendor] = {
     v.key: v
     for v in (
-        Vendor("linux", "Linux (net-snmp: Cumulus, SONiC, plain Linux bridges)", "mtu",
-               "ifMtu is the kernel's device MTU, the IP MTU (ip link show)",
-               "net-snmp agent/mibgroup/if-mib/data_access/interface_ioctl.c reads "
-               "SIOCGIFMTU; ip-link(8)"),
-        Vendor("nxos", "Cisco NX-OS", "mtu",
-               "interface 'mtu' is the payload size: 1500 default, 9216 jumbo",
-               "Cisco Nexus 9000 Series NX-OS Interfaces Configuration Guide, "
-               "'Configuring the MTU Size'"),
-        Vendor("ios", "Cisco IOS / IOS-XE", "mtu",
-               "interface/system 'mtu' is the payload size: 1500 default",
-               "Cisco Catalyst configuration guides, 'System MTU'"),
-        Vendor("iosxr", "Cisco IOS XR", "frame",
-               "interface 'mtu' includes the 14-byte Ethernet header: 1514 default",
-               "Cisco IOS XR Interface and Hardware Component Configuration Guide, "
-               "'Default MTU values' (L2 header included)"),
-        Vendor("junos", "Juniper Junos", "frame",
-               "physical interface 'mtu' (media MTU) includes the Ethernet header: "
-               "1514 default",
-               "Juniper 'Media MTU Overview' (media MTU = family MTU + L2 header)"),
-        Vendor("eos", "Arista EOS", "mtu",
-               "interface 'mtu' is the IP MTU",
-               "Arista EOS User Manual, 'mtu (interface)'"),
-        Vendor("routeros", "MikroTik RouterOS", "mtu",
-               "ifMtu is the L3 'mtu' (the separate 'l2mtu' is not in IF-MIB)",
-               "MikroTik RouterOS manual, 'MTU in RouterOS'"),
-        Vendor("unknown", "unrecognised vendor", "mtu",
-               "assumed to be the IP MTU, as most agents report it",
-               "assumption: RFC 2863 leaves the link header open"),
+        Vendor(
+            "linux",
+            "Linux (net-snmp: Cumulus, SONiC, plain Linux bridges)",
+            "mtu",
+            "ifMtu is the kernel's device MTU, the IP MTU (ip link show)",
+            "net-snmp agent/mibgroup/if-mib/data_access/interface_ioctl.c reads "
+            "SIOCGIFMTU; ip-link(8)",
+        ),
+        Vendor(
+            "nxos",
+            "Cisco NX-OS",
+            "mtu",
+            "interface 'mtu' is the payload size: 1500 default, 9216 jumbo",
+            "Cisco Nexus 9000 Series NX-OS Interfaces Configuration Guide, "
+            "'Configuring the MTU Size'",
+        ),
+        Vendor(
+            "ios",
+            "Cisco IOS / IOS-XE",
+            "mtu",
+            "interface/system 'mtu' is the payload size: 1500 default",
+            "Cisco Catalyst configuration guides, 'System MTU'",
+        ),
+        Vendor(
+            "iosxr",
+            "Cisco IOS XR",
+            "frame",
+            "interface 'mtu' includes the 14-byte Ethernet header: 1514 default",
+            "Cisco IOS XR Interface and Hardware Component Configuration Guide, "
+            "'Default MTU values' (L2 header included)",
+        ),
+        Vendor(
+            "junos",
+            "Juniper Junos",
+            "frame",
+            "physical interface 'mtu' (media MTU) includes the Ethernet header: 1514 default",
+            "Juniper 'Media MTU Overview' (media MTU = family MTU + L2 header)",
+        ),
+        Vendor(
+            "eos",
+            "Arista EOS",
+            "mtu",
+            "interface 'mtu' is the IP MTU",
+            "Arista EOS User Manual, 'mtu (interface)'",
+        ),
+        Vendor(
+            "routeros",
+            "MikroTik RouterOS",
+            "mtu",
+            "ifMtu is the L3 'mtu' (the separate 'l2mtu' is not in IF-MIB)",
+            "MikroTik RouterOS manual, 'MTU in RouterOS'",
+        ),
+        Vendor(
+            "unknown",
+            "unrecognised vendor",
+            "mtu",
+            "assumed to be the IP MTU, as most agents report it",
+            "assumption: RFC 2863 leaves the link header open",
+        ),
     )
-}  # fmt: skip
+}
 """Known vendors, by key."""
 
 # sysObjectID enterprise numbers (IANA Private Enterprise Numbers) and

@@ -49,7 +49,8 @@ sel = selectors.DefaultSelector()
 sel.register(front, selectors.EVENT_READ); sel.register(back, selectors.EVENT_READ)
 client, queue, deadline = None, [], time.monotonic() + 600
 while time.monotonic() < deadline:
-    wait = max(0.0, min((t for t, _, _ in queue), default=time.monotonic() + 0.5) - time.monotonic())
+    due = min((t for t, _, _ in queue), default=time.monotonic() + 0.5)
+    wait = max(0.0, due - time.monotonic())
     for key, _ in sel.select(wait):
         data, peer = key.fileobj.recvfrom(65535)
         if key.fileobj is front:
@@ -100,9 +101,11 @@ class SnmpLab:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.close()
 
     def addr(self, switch: str) -> str:
@@ -135,8 +138,10 @@ class SnmpLab:
         for sw, (address, router) in self.switches.items():
             folder = self._dir(sw)
             gateway = self.lab.addr(router, 4, peer=self._peer_toward(sw, router))
-            for argv in (["ip", "addr", "add", f"{address}/24", "dev", "br0"],
-                         ["ip", "route", "add", "default", "via", gateway]):  # fmt: skip
+            for argv in (
+                ["ip", "addr", "add", f"{address}/24", "dev", "br0"],
+                ["ip", "route", "add", "default", "via", gateway],
+            ):
                 done = self.lab.run(sw, argv)
                 if done.returncode != 0:
                     raise RuntimeError(f"{sw}: {' '.join(argv)}: {done.stderr.strip()}")
@@ -146,14 +151,37 @@ class SnmpLab:
         for sw in self.switches:
             folder = self._dir(sw)
             agentx = ["-x", "-X", str(folder / "agentx")] if sw not in self.silent else []
-            self._spawn(sw, [LLDPD, "-d", *agentx, "-I", "swp*", "-u",
-                             str(folder / "lldpd.socket"), "-O",
-                             str(self._lldpd_conf(folder, sw))], folder / "lldpd.log")  # fmt: skip
+            self._spawn(
+                sw,
+                [
+                    LLDPD,
+                    "-d",
+                    *agentx,
+                    "-I",
+                    "swp*",
+                    "-u",
+                    str(folder / "lldpd.socket"),
+                    "-O",
+                    str(self._lldpd_conf(folder, sw)),
+                ],
+                folder / "lldpd.log",
+            )
         for node in self.speakers:
             folder = self._dir(node)
-            self._spawn(node, [LLDPD, "-d", "-I", "eth*", "-u", str(folder / "lldpd.socket"),
-                               "-O", str(self._lldpd_conf(folder, node))],
-                        folder / "lldpd.log")  # fmt: skip
+            self._spawn(
+                node,
+                [
+                    LLDPD,
+                    "-d",
+                    "-I",
+                    "eth*",
+                    "-u",
+                    str(folder / "lldpd.socket"),
+                    "-O",
+                    str(self._lldpd_conf(folder, node)),
+                ],
+                folder / "lldpd.log",
+            )
 
     def _peer_toward(self, sw: str, router: str) -> str:
         """The switch or router next to ``router`` on ``sw``'s segment (for its address)."""
@@ -186,20 +214,38 @@ class SnmpLab:
             f"agentAddress {listen}\n"
             f"rocommunity {COMMUNITY} 198.18.0.0/15\n"
             f"rocommunity {COMMUNITY} 127.0.0.1\n"
-            f"createUser {V3_USER} SHA \"{V3_AUTH}\" AES \"{V3_PRIV}\"\n"
+            f'createUser {V3_USER} SHA "{V3_AUTH}" AES "{V3_PRIV}"\n'
             f"rouser {V3_USER} priv\n"
             "master agentx\n"
             f"agentXSocket {folder}/agentx\n"
             "agentXPerms 777 777\n"
         )
-        env = {**os.environ, "SNMP_PERSISTENT_DIR": str(folder / "state"),
-               "MIBS": "", "MIBDIRS": str(folder)}  # fmt: skip
-        self._spawn(sw, [SNMPD, "-f", "-Lf", str(folder / "snmpd.log"), "-C", "-c", str(conf),
-                         "-p", str(folder / "snmpd.pid")],
-                    folder / "snmpd.out", env=env)  # fmt: skip
+        env = {
+            **os.environ,
+            "SNMP_PERSISTENT_DIR": str(folder / "state"),
+            "MIBS": "",
+            "MIBDIRS": str(folder),
+        }
+        self._spawn(
+            sw,
+            [
+                SNMPD,
+                "-f",
+                "-Lf",
+                str(folder / "snmpd.log"),
+                "-C",
+                "-c",
+                str(conf),
+                "-p",
+                str(folder / "snmpd.pid"),
+            ],
+            folder / "snmpd.out",
+            env=env,
+        )
         if delay is not None:
-            self._spawn(sw, [sys.executable, "-c", _RELAY, address, str(delay)],
-                        folder / "relay.log")  # fmt: skip
+            self._spawn(
+                sw, [sys.executable, "-c", _RELAY, address, str(delay)], folder / "relay.log"
+            )
 
     def wait_for_neighbours(self, timeout_s: float = 10.0) -> None:
         """Until every switch's lldpd has heard every one of its ports' neighbours."""
@@ -208,13 +254,30 @@ class SnmpLab:
         while pending and time.monotonic() < deadline:
             for sw in sorted(pending):
                 folder = self.folder / sw
-                done = self.lab.run(sw, ["lldpcli", "-u", str(folder / "lldpd.socket"),
-                                         "-f", "keyvalue", "show", "neighbors"], timeout=5)  # fmt: skip
-                heard = {line.split(".")[1] for line in done.stdout.splitlines()
-                         if line.startswith("lldp.") and ".chassis.name=" in line}  # fmt: skip
-                ports = {self.lab.iface(sw, link.b if link.a == sw else link.a)
-                         for link in self.lab.topology.links if sw in (link.a, link.b)
-                         and (link.b if link.a == sw else link.a) in self._lldp_nodes()}  # fmt: skip
+                done = self.lab.run(
+                    sw,
+                    [
+                        "lldpcli",
+                        "-u",
+                        str(folder / "lldpd.socket"),
+                        "-f",
+                        "keyvalue",
+                        "show",
+                        "neighbors",
+                    ],
+                    timeout=5,
+                )
+                heard = {
+                    line.split(".")[1]
+                    for line in done.stdout.splitlines()
+                    if line.startswith("lldp.") and ".chassis.name=" in line
+                }
+                ports = {
+                    self.lab.iface(sw, link.b if link.a == sw else link.a)
+                    for link in self.lab.topology.links
+                    if sw in (link.a, link.b)
+                    and (link.b if link.a == sw else link.a) in self._lldp_nodes()
+                }
                 if ports <= heard:
                     pending.discard(sw)
             if pending:
