@@ -13,7 +13,8 @@ not-silent           the break is not a silent one (a router said "too big",
                      the local NIC, a return path): no switch port to name
 no-size              neither the break nor the caller gives the failing size
 unplaced             an end of the silent stretch is not on the map (no LLDP
-                     neighbour, forwarding entry or file entry names it)
+                     neighbour, forwarding entry or file entry names it; the
+                     switches that could not be read are listed in ``unread``)
 no-path              both ends are on the map but no chain of links joins them
 unread               no port on the walk is below, some could not be read
 all-fit              every port on the walk carries the size: the drop is
@@ -82,7 +83,8 @@ class Suspects:
             "not-silent": "the break is not a silent drop: no switch port to name",
             "no-size": "the failing size is not known: give --expect",
             "unplaced": f"cannot place {self.missing} on the switch map: no LLDP neighbour, "
-            "forwarding entry or hosts: entry names it",
+            "forwarding entry or hosts: entry names it"
+            + (f"; not read: {', '.join(self.unread)}" if self.unread else ""),
             "no-path": f"no chain of switch links joins {start} and {goal} on the map"
             + (f"; not read: {', '.join(self.unread)}" if self.unread else ""),
             "unread": f"no port read between {start} and {goal} is below {self.needed}; "
@@ -124,11 +126,18 @@ def suspect_ports(
             missing = start_keys[0] if start_keys else "this host (give its address)"
         else:
             missing = goal_keys[0] if goal_keys else "the next hop"
-        return Suspects((), "unplaced", start=start, goal=goal, needed=needed, missing=missing)
+        return Suspects(
+            (),
+            "unplaced",
+            start=start,
+            goal=goal,
+            needed=needed,
+            missing=missing,
+            unread=_failed(graph),
+        )
     links = graph.path(start, goal)
     if links is None:
-        failed = tuple(f"{sw.name} ({sw.failure.value})" for sw in graph.switches if sw.failure)
-        return Suspects((), "no-path", start=start, goal=goal, needed=needed, unread=failed)
+        return Suspects((), "no-path", start=start, goal=goal, needed=needed, unread=_failed(graph))
     walk = _nodes(start, links)
     ports, unread = [], []
     at = start
@@ -150,6 +159,11 @@ def suspect_ports(
         return Suspects(tuple(ports), None, tuple(walk), start, goal, tuple(unread), needed)
     reason = "unread" if unread else "all-fit"
     return Suspects((), reason, tuple(walk), start, goal, tuple(unread), needed)
+
+
+def _failed(graph: L2Graph) -> tuple[str, ...]:
+    """Switches that could not be read: the map may lack their links."""
+    return tuple(f"{sw.name} ({sw.failure.value})" for sw in graph.switches if sw.failure)
 
 
 def _nodes(start: str, links: Sequence[L2Link]) -> list[str]:
