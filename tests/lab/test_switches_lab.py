@@ -33,18 +33,34 @@ pytestmark = pytest.mark.skipif(
     bool(tools_missing()), reason=f"needs {', '.join(tools_missing())}: apt-get install snmpd lldpd"
 )
 REPO = Path(__file__).resolve().parents[2]
-MGMT = {"sw-a": ("198.18.1.250", "r1"), "sw-b": ("198.18.2.250", "r1"),
-        "sw-c": ("198.18.2.251", "r1")}  # fmt: skip
+MGMT = {
+    "sw-a": ("198.18.1.250", "r1"),
+    "sw-b": ("198.18.2.250", "r1"),
+    "sw-c": ("198.18.2.251", "r1"),
+}
 SPEAKERS = ["client", "r1", "stor-a", "stor-b"]
 
 
 def topology(mtus: Mapping[tuple[str, str], int] = {}) -> Topology:  # noqa: B006
     links = []
-    for a, b in [("client", "sw-a"), ("sw-a", "r1"), ("r1", "sw-b"), ("sw-b", "sw-c"),
-                 ("sw-c", "stor-a"), ("sw-c", "stor-b")]:  # fmt: skip
+    for a, b in [
+        ("client", "sw-a"),
+        ("sw-a", "r1"),
+        ("r1", "sw-b"),
+        ("sw-b", "sw-c"),
+        ("sw-c", "stor-a"),
+        ("sw-c", "stor-b"),
+    ]:
         links.append(Link(a, b, a_mtu=mtus.get((a, b), 9000), b_mtu=mtus.get((b, a), 9000)))
-    nodes = (Host("client"), Switch("sw-a"), Router("r1"), Switch("sw-b"), Switch("sw-c"),
-             Host("stor-a"), Host("stor-b"))  # fmt: skip
+    nodes = (
+        Host("client"),
+        Switch("sw-a"),
+        Router("r1"),
+        Switch("sw-b"),
+        Switch("sw-c"),
+        Host("stor-a"),
+        Host("stor-b"),
+    )
     return Topology(nodes=nodes, links=tuple(links))
 
 
@@ -58,7 +74,8 @@ def switch_lab(
         creds.write_text(
             f"default: {{version: 2c, community: {COMMUNITY}}}\n"
             f"v3: {{version: 3, user: {V3_USER}, auth_key: {V3_AUTH}, priv_key: {V3_PRIV}}}\n"
-            f"wrong-key: {{version: 3, user: {V3_USER}, auth_key: not-the-key, priv_key: {V3_PRIV}}}\n"
+            f"wrong-key: {{version: 3, user: {V3_USER}, auth_key: not-the-key, "
+            f"priv_key: {V3_PRIV}}}\n"
             "wrong-community: {version: 2c, community: not-the-community}\n"
         )
         creds.chmod(0o600)
@@ -76,8 +93,13 @@ def switches_file(tmp: Path, profiles: Mapping[str, str] = {}) -> Path:  # noqa:
 
 
 def jumbopath(lab: Lab, *args: str, timeout: float = 60) -> tuple[int, Any]:
-    done = lab.run("client", [sys.executable, "-m", "jumbopath", *args], cwd=REPO,
-                   timeout=timeout, env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    done = lab.run(
+        "client",
+        [sys.executable, "-m", "jumbopath", *args],
+        cwd=REPO,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         return done.returncode, json.loads(done.stdout)
     except ValueError:
@@ -101,8 +123,17 @@ def port_names(entry: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
 def test_host_port_at_1500_is_named(tmp_path: Path) -> None:
     with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}) as (lab, _, creds):
         trace = trace_to_stor_b(lab, tmp_path)
-        code, doc = jumbopath(lab, "switches", "--switches", str(switches_file(tmp_path)),
-                              "--credentials", str(creds), "--check", str(trace), "--json")  # fmt: skip
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(switches_file(tmp_path)),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+        )
         port = lab.iface("sw-c", "stor-b")
         assert code == 1
         assert [s["failure"] for s in doc["switches"]] == [None, None, None]
@@ -123,8 +154,17 @@ def test_inter_switch_link_at_1500_names_both_ends(tmp_path: Path) -> None:
     mtus = {("sw-b", "sw-c"): 1500, ("sw-c", "sw-b"): 1500}
     with switch_lab(tmp_path, mtus) as (lab, _, creds):
         trace = trace_to_stor_b(lab, tmp_path)
-        code, doc = jumbopath(lab, "switches", "--switches", str(switches_file(tmp_path)),
-                              "--credentials", str(creds), "--check", str(trace), "--json")  # fmt: skip
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(switches_file(tmp_path)),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+        )
         assert code == 1
         (entry,) = doc["breaks"]
         assert port_names(entry) == [
@@ -136,9 +176,21 @@ def test_inter_switch_link_at_1500_names_both_ends(tmp_path: Path) -> None:
 def test_switch_that_does_not_answer(tmp_path: Path) -> None:
     with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}, silent=["sw-c"]) as (lab, _, creds):
         trace = trace_to_stor_b(lab, tmp_path)
-        code, doc = jumbopath(lab, "switches", "--switches", str(switches_file(tmp_path)),
-                              "--credentials", str(creds), "--check", str(trace), "--json",
-                              "--timeout", "0.3", "--retries", "0")  # fmt: skip
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(switches_file(tmp_path)),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+            "--timeout",
+            "0.3",
+            "--retries",
+            "0",
+        )
         assert code == 3
         failures = {s["name"]: s["failure"] for s in doc["switches"]}
         assert failures == {"sw-a": None, "sw-b": None, "sw-c": "timeout"}
@@ -154,17 +206,43 @@ def test_switch_that_does_not_answer(tmp_path: Path) -> None:
 def test_wrong_credentials(tmp_path: Path) -> None:
     with switch_lab(tmp_path) as (lab, _, creds):
         listed = switches_file(tmp_path, {"sw-a": "wrong-community", "sw-b": "wrong-key"})
-        code, doc = jumbopath(lab, "switches", "--switches", str(listed), "--credentials",
-                              str(creds), "--json", "--timeout", "0.3", "--retries", "0")  # fmt: skip
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--json",
+            "--timeout",
+            "0.3",
+            "--retries",
+            "0",
+        )
         assert code == 3
         by_name = {s["name"]: s for s in doc["switches"]}
         assert by_name["sw-a"]["failure"] == "timeout"  # v2c agents ignore a wrong community
         assert by_name["sw-b"]["failure"] == "auth"
         assert by_name["sw-c"]["failure"] is None
         # No secret is ever printed.
-        done = lab.run("client", [sys.executable, "-m", "jumbopath", "switches", "--switches",
-                                  str(listed), "--credentials", str(creds), "--timeout", "0.3",
-                                  "--retries", "0"], cwd=REPO)  # fmt: skip
+        done = lab.run(
+            "client",
+            [
+                sys.executable,
+                "-m",
+                "jumbopath",
+                "switches",
+                "--switches",
+                str(listed),
+                "--credentials",
+                str(creds),
+                "--timeout",
+                "0.3",
+                "--retries",
+                "0",
+            ],
+            cwd=REPO,
+        )
         for secret in (COMMUNITY, V3_AUTH, V3_PRIV, "not-the-key", "not-the-community"):
             assert secret not in done.stdout + done.stderr
         assert "NOT READ: auth" in done.stdout
@@ -173,14 +251,34 @@ def test_wrong_credentials(tmp_path: Path) -> None:
 def test_slow_switch(tmp_path: Path) -> None:
     with switch_lab(tmp_path, slow={"sw-a": 0.2}) as (lab, _, creds):
         listed = switches_file(tmp_path)
-        code, doc = jumbopath(lab, "switches", "--switches", str(listed), "--credentials",
-                              str(creds), "--json", "--timeout", "1.5")  # fmt: skip
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--json",
+            "--timeout",
+            "1.5",
+        )
         by_name = {s["name"]: s for s in doc["switches"]}
         assert by_name["sw-a"]["failure"] is None
         assert by_name["sw-a"]["elapsed_s"] >= 0.4  # at least one GET and one GETBULK round
         assert code == 0, doc["flagged"]
-        code, doc = jumbopath(lab, "switches", "--switches", str(listed), "--credentials",
-                              str(creds), "--json", "--timeout", "0.1", "--retries", "0")  # fmt: skip
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--json",
+            "--timeout",
+            "0.1",
+            "--retries",
+            "0",
+        )
         by_name = {s["name"]: s for s in doc["switches"]}
         assert by_name["sw-a"]["failure"] == "timeout"
         assert by_name["sw-b"]["failure"] is None

@@ -24,7 +24,7 @@ from jumbopath.switches.credentials import (
     load_credentials,
 )
 from jumbopath.switches.graph import build, flags
-from jumbopath.switches.model import HostHint, PollFailure, Source, SwitchInfo
+from jumbopath.switches.model import PollFailure, Source, SwitchInfo
 from jumbopath.switches.suspects import suspect_ports
 from jumbopath.switches.vendors import guess_vendor, ip_mtu_from_if_mtu
 
@@ -153,10 +153,23 @@ def chain(swp1: int = 9014, swp7: int = 9014) -> Any:
     return build(spec.given, spec.hosts)
 
 
-def silent(after: str | None, before: str | None, target: str, size: int | None = 9000,
-           cause: Cause = Cause.SILENT_DROP) -> Break:  # fmt: skip
-    return Break(kind=BreakKind.SILENT, after=after, before=before, mtu=1500, reported_by=None,
-                 cause=cause, size=size, target=target)  # fmt: skip
+def silent(
+    after: str | None,
+    before: str | None,
+    target: str,
+    size: int | None = 9000,
+    cause: Cause = Cause.SILENT_DROP,
+) -> Break:
+    return Break(
+        kind=BreakKind.SILENT,
+        after=after,
+        before=before,
+        mtu=1500,
+        reported_by=None,
+        cause=cause,
+        size=size,
+        target=target,
+    )
 
 
 def test_map_links_and_flags() -> None:
@@ -177,25 +190,62 @@ def test_map_links_and_flags() -> None:
 
 CASES = [
     # (description, port MTUs, break, expected ports or reason)
-    ("host port", {"swp7": 1514}, silent("198.18.2.1", "198.18.2.3", "198.18.2.3"),
-     [("sw-c", "Ethernet1/7", "stor-b", 1500)]),
-    ("inter-switch link, one end", {"swp1": 1514}, silent("198.18.1.2", "198.18.2.3", "x"),
-     [("sw-c", "swp1", "sw-b", 1500)]),
-    ("no next hop: walk to the target", {"swp7": 1514},
-     silent("198.18.2.1", None, "198.18.2.3", cause=Cause.SILENT_NO_NEXT_HOP),
-     [("sw-c", "Ethernet1/7", "stor-b", 1500)]),
-    ("host placed by MAC, all fit", {}, silent("198.18.2.1", "198.18.2.4", "198.18.2.4"),
-     "all-fit"),
-    ("unknown address", {"swp7": 1514}, silent("198.18.2.1", "198.18.9.9", "198.18.9.9"),
-     "unplaced"),
-    ("first segment without --source", {"swp7": 1514},
-     silent(None, "198.18.2.3", "198.18.2.3", cause=Cause.SILENT_FIRST_SEGMENT), "unplaced"),
-    ("a router said too big", {"swp7": 1514},
-     Break(kind=BreakKind.PTB, after="198.18.2.1", before=None, mtu=1500, reported_by="x",
-           cause=Cause.ROUTER_TOO_BIG), "not-silent"),
-    ("no size", {"swp7": 1514}, silent("198.18.2.1", "198.18.2.3", "198.18.2.3", size=None),
-     "no-size"),
-]  # fmt: skip
+    (
+        "host port",
+        {"swp7": 1514},
+        silent("198.18.2.1", "198.18.2.3", "198.18.2.3"),
+        [("sw-c", "Ethernet1/7", "stor-b", 1500)],
+    ),
+    (
+        "inter-switch link, one end",
+        {"swp1": 1514},
+        silent("198.18.1.2", "198.18.2.3", "x"),
+        [("sw-c", "swp1", "sw-b", 1500)],
+    ),
+    (
+        "no next hop: walk to the target",
+        {"swp7": 1514},
+        silent("198.18.2.1", None, "198.18.2.3", cause=Cause.SILENT_NO_NEXT_HOP),
+        [("sw-c", "Ethernet1/7", "stor-b", 1500)],
+    ),
+    (
+        "host placed by MAC, all fit",
+        {},
+        silent("198.18.2.1", "198.18.2.4", "198.18.2.4"),
+        "all-fit",
+    ),
+    (
+        "unknown address",
+        {"swp7": 1514},
+        silent("198.18.2.1", "198.18.9.9", "198.18.9.9"),
+        "unplaced",
+    ),
+    (
+        "first segment without --source",
+        {"swp7": 1514},
+        silent(None, "198.18.2.3", "198.18.2.3", cause=Cause.SILENT_FIRST_SEGMENT),
+        "unplaced",
+    ),
+    (
+        "a router said too big",
+        {"swp7": 1514},
+        Break(
+            kind=BreakKind.PTB,
+            after="198.18.2.1",
+            before=None,
+            mtu=1500,
+            reported_by="x",
+            cause=Cause.ROUTER_TOO_BIG,
+        ),
+        "not-silent",
+    ),
+    (
+        "no size",
+        {"swp7": 1514},
+        silent("198.18.2.1", "198.18.2.3", "198.18.2.3", size=None),
+        "no-size",
+    ),
+]
 
 
 @pytest.mark.parametrize(("what", "mtus", "brk", "expected"), CASES, ids=[c[0] for c in CASES])
@@ -220,8 +270,14 @@ def test_first_segment_with_source_and_sentence() -> None:
 
 def test_unread_switch_is_said() -> None:
     spec = files.parse(yaml.safe_load(CHAIN.replace("SWP1", "9014").replace("SWP7", "9014")), "x")
-    failed = SwitchInfo("sw-c", "198.18.2.251", Source.SNMP, "unknown",
-                        failure=PollFailure.TIMEOUT, error="no answer")  # fmt: skip
+    failed = SwitchInfo(
+        "sw-c",
+        "198.18.2.251",
+        Source.SNMP,
+        "unknown",
+        failure=PollFailure.TIMEOUT,
+        error="no answer",
+    )
     graph = build([spec.given[0], failed], spec.hosts)
     found = suspect_ports(silent("198.18.2.1", "198.18.2.3", "198.18.2.3"), graph)
     # stor-b is named in hosts:, but only sw-c's own table links it to the map.
@@ -251,14 +307,35 @@ def test_bad_switches_files(text: str, words: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(["switches", "hosts", "name", "address", "ports", "mtu",
-                                       "neighbours", "fdb", "port", "mac", "system", "vendor"]),
-                      inner, max_size=5),
-    max_leaves=20,
-))  # fmt: skip
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "switches",
+                        "hosts",
+                        "name",
+                        "address",
+                        "ports",
+                        "mtu",
+                        "neighbours",
+                        "fdb",
+                        "port",
+                        "mac",
+                        "system",
+                        "vendor",
+                    ]
+                ),
+                inner,
+                max_size=5,
+            )
+        ),
+        max_leaves=20,
+    )
+)
 def test_hostile_switches_documents(doc: Any) -> None:
     try:
         spec = files.parse(doc, "fuzz")
@@ -289,17 +366,34 @@ def test_credentials_never_shown(tmp_path: Path) -> None:
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     repo = Path(__file__).resolve().parents[2]
-    return subprocess.run([sys.executable, "-m", "jumbopath", *args], capture_output=True,
-                          text=True, timeout=60, cwd=cwd,
-                          env={**os.environ, "PYTHONPATH": str(repo)})  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "jumbopath", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
 
 
 def test_command_on_given_data(tmp_path: Path) -> None:
     (tmp_path / "sw.yaml").write_text(CHAIN.replace("SWP1", "9014").replace("SWP7", "1514"))
-    result = {"break": {"kind": "silent", "cause": "silent-drop", "after": "198.18.2.1",
-                        "before": "198.18.2.3", "mtu": 1500, "size": 9000}}  # fmt: skip
-    doc = {"schema": 1, "results": [{"target": "stor-b", "address": "198.18.2.3", "family": 4,
-                                     "status": "below", **result}]}  # fmt: skip
+    result = {
+        "break": {
+            "kind": "silent",
+            "cause": "silent-drop",
+            "after": "198.18.2.1",
+            "before": "198.18.2.3",
+            "mtu": 1500,
+            "size": 9000,
+        }
+    }
+    doc = {
+        "schema": 1,
+        "results": [
+            {"target": "stor-b", "address": "198.18.2.3", "family": 4, "status": "below", **result}
+        ],
+    }
     (tmp_path / "check.json").write_text(json.dumps(doc))
     done = run("switches", "--switches", "sw.yaml", "--check", "check.json", cwd=tmp_path)
     assert done.returncode == 1, done.stderr
