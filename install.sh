@@ -25,6 +25,7 @@ base=(
 test_tools=(
   "sshd:openssh-server" "ssh:openssh-client" "lldpd:lldpd" "scamper:scamper"
   "tcpdump:tcpdump" "setpriv:util-linux"
+  "snmpd:snmpd" "snmpbulkwalk:snmp"
 )
 wanted=("${base[@]}")
 [ "$mode" = "--test" ] && wanted+=("${test_tools[@]}")
