@@ -25,6 +25,7 @@ base=(
 test_tools=(
   "sshd:openssh-server" "ssh:openssh-client" "lldpd:lldpd" "scamper:scamper"
   "tcpdump:tcpdump" "setpriv:util-linux" "chromium:chromium"
+  "snmpd:snmpd" "snmpbulkwalk:snmp"
 )
 wanted=("${base[@]}")
 [ "$mode" = "--test" ] && wanted+=("${test_tools[@]}")
@@ -37,6 +38,7 @@ for entry in "${wanted[@]}"; do
     "") python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=("$pkg") ;;
     sshd) [ -x /usr/sbin/sshd ] || missing+=("$pkg") ;;
     lldpd) [ -x /usr/sbin/lldpd ] || missing+=("$pkg") ;;
+    snmpd) [ -x /usr/sbin/snmpd ] || missing+=("$pkg") ;;
     *) command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done

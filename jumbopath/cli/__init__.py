@@ -62,7 +62,7 @@ def _register() -> None:
     # Each module adds its commands to ``app`` when imported.
     from jumbopath.cli import check  # noqa: F401
 
-    for optional in ("trace", "local", "mesh", "demo", "lab", "watch", "exporter"):
+    for optional in ("trace", "local", "mesh", "demo", "lab", "watch", "exporter", "switches"):
         try:
             __import__(f"jumbopath.cli.{optional}")
         except ModuleNotFoundError as exc:

@@ -1,0 +1,270 @@
+"""The switches file (``--switches FILE``): which switches to read, and the ones given as data.
+
+YAML (JSON is YAML too). Bounded and validated where it enters; every
+string from it is made terminal-safe. Secrets never live here: a switch
+names a credentials profile (see :mod:`jumbopath.switches.credentials`)::
+
+    switches:
+      - name: sw-a                  # read over SNMP
+        address: 198.18.1.250
+        credentials: default        # profile name (default: default)
+        vendor: linux               # optional: the ifMtu rule (else recognised)
+      - name: sw-x                  # cannot be polled: its tables as data
+        vendor: nxos
+        ports:
+          - {name: Ethernet1/7, mtu: 1500, alias: stor-b}   # mtu: ifMtu as shown
+          - {name: Ethernet1/8, max_frame: 9216}            # or the frame size
+        neighbours:
+          - {port: Ethernet1/7, system: stor-b, port_id: eth0, addresses: [198.18.2.3]}
+        fdb:
+          - {port: Ethernet1/9, mac: "02:00:00:00:00:09"}
+    hosts:                          # hosts without LLDP, or to name addresses
+      - {name: stor-c, addresses: [198.18.2.4], macs: ["02:00:00:00:00:04"]}
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from jumbopath.errors import UsageError
+from jumbopath.safe import safe_text
+from jumbopath.switches.model import FdbEntry, HostHint, Neighbour, Port, Source, SwitchInfo
+from jumbopath.switches.vendors import VENDORS, ip_mtu_from_if_mtu, ip_mtu_from_max_frame
+
+MAX_FILE = 4 * 1024 * 1024
+MAX_SWITCHES = 1024
+MAX_ROWS = 4096
+MAX_NAME = 255
+_MAC = re.compile(r"^[0-9a-f]{2}([:-]?[0-9a-f]{2}){5}$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A switch to read over SNMP."""
+
+    name: str
+    """Name shown."""
+    address: str
+    """Management address."""
+    credentials: str = "default"
+    """Credentials profile name."""
+    vendor: str | None = None
+    """ifMtu rule; None: recognise it."""
+    port: int = 161
+    """UDP port."""
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchesFile:
+    """What a switches file holds."""
+
+    poll: tuple[PollSpec, ...]
+    """Switches to read over SNMP."""
+    given: tuple[SwitchInfo, ...]
+    """Switches given as data."""
+    hosts: tuple[HostHint, ...]
+    """Hosts named by address or MAC."""
+
+
+def _bad(source: str, what: str) -> UsageError:
+    return UsageError(f"{source}: {what} (see the README, 'Switches')")
+
+
+def _name(source: str, value: Any, what: str) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool) or not str(value).strip():
+        raise _bad(source, f"{what} must be a non-empty name")
+    return safe_text(str(value).strip(), MAX_NAME)
+
+
+def _list(source: str, doc: Mapping[str, Any], key: str) -> list[Any]:
+    value = doc.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad(source, f"'{key}' must be a list")
+    if len(value) > MAX_ROWS:
+        raise _bad(source, f"'{key}' has more than {MAX_ROWS} entries")
+    return value
+
+
+def _int(source: str, value: Any, what: str, low: int = 1, high: int = 1 << 20) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise _bad(source, f"{what} must be a whole number {low}..{high}")
+    return value
+
+
+def _address(source: str, value: Any, what: str) -> str:
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise _bad(source, f"{what}: {safe_text(value, 60)!r} is not an IP address") from None
+
+
+def _mac(source: str, value: Any) -> str:
+    text = str(value).strip()
+    if not _MAC.match(text):
+        raise _bad(source, f"{safe_text(text, 40)!r} is not a MAC address")
+    digits = re.sub(r"[:-]", "", text).lower()
+    return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def _vendor(source: str, value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    key = str(value).strip().lower()
+    if key not in VENDORS:
+        raise _bad(
+            source, f"{where}: vendor {safe_text(key, 40)!r}: use one of {', '.join(VENDORS)}"
+        )
+    return key
+
+
+def _mapping(source: str, value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _bad(source, f"{what} must be a mapping")
+    return value
+
+
+def _given(source: str, name: str, doc: Mapping[str, Any], vendor: str | None) -> SwitchInfo:
+    key = vendor or "unknown"
+    ports = []
+    for i, row in enumerate(_list(source, doc, "ports"), 1):
+        row = _mapping(source, row, f"{name}: a port")
+        pname = _name(source, row.get("name"), f"{name}: port name")
+        if_mtu = _int(source, row.get("mtu"), f"{name} {pname}: mtu", 68, 65535 + 64)
+        frame = _int(source, row.get("max_frame"), f"{name} {pname}: max_frame", 64, 65535 + 64)
+        ip_mtu = ip_mtu_from_if_mtu(if_mtu, key) if if_mtu else None
+        if ip_mtu is None and frame:
+            ip_mtu = ip_mtu_from_max_frame(frame)
+        up = row.get("up")
+        ports.append(
+            Port(
+                index=i,
+                name=pname,
+                alias=safe_text(row.get("alias") or "", MAX_NAME),
+                if_mtu=if_mtu,
+                ip_mtu=ip_mtu,
+                speed_mbps=_int(source, row.get("speed"), f"{name} {pname}: speed"),
+                up=up if isinstance(up, bool) else None,
+                max_frame=frame,
+            )
+        )
+    neighbours = []
+    for row in _list(source, doc, "neighbours") + _list(source, doc, "neighbors"):
+        row = _mapping(source, row, f"{name}: a neighbour")
+        addresses = tuple(
+            _address(source, a, f"{name}: neighbour address")
+            for a in (row.get("addresses") or [])[:16]
+        )
+        neighbours.append(
+            Neighbour(
+                port=_name(source, row.get("port"), f"{name}: neighbour port"),
+                system=_name(source, row.get("system"), f"{name}: neighbour system"),
+                port_id=safe_text(str(row.get("port_id") or ""), MAX_NAME),
+                port_desc=safe_text(str(row.get("port_desc") or ""), MAX_NAME),
+                chassis_id=safe_text(str(row.get("chassis_id") or ""), MAX_NAME),
+                addresses=addresses,
+                max_frame=_int(source, row.get("max_frame"), f"{name}: neighbour max_frame", 64),
+            )
+        )
+    fdb = []
+    for row in _list(source, doc, "fdb"):
+        row = _mapping(source, row, f"{name}: an fdb entry")
+        fdb.append(
+            FdbEntry(
+                _mac(source, row.get("mac")),
+                _name(source, row.get("port"), f"{name}: fdb port"),
+                _int(source, row.get("vlan"), f"{name}: fdb vlan", 1, 4094),
+            )
+        )
+    return SwitchInfo(
+        name=name,
+        address=None,
+        source=Source.FILE,
+        vendor=key,
+        vendor_guessed=vendor is None,
+        ports=tuple(ports),
+        neighbours=tuple(neighbours),
+        fdb=tuple(fdb),
+        chassis_id=safe_text(str(doc.get("chassis_id") or ""), MAX_NAME),
+    )
+
+
+def parse(doc: Any, source: str) -> SwitchesFile:
+    """A switches document (already loaded) into what to read and what is given."""
+    if doc is None:
+        doc = {}
+    doc = _mapping(source, doc, "the file")
+    unknown = set(doc) - {"switches", "hosts"}
+    if unknown:
+        raise _bad(source, f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+    polls, given, names = [], [], set()
+    rows = _list(source, doc, "switches")
+    if len(rows) > MAX_SWITCHES:
+        raise _bad(source, f"more than {MAX_SWITCHES} switches")
+    for row in rows:
+        if isinstance(row, str):
+            row = {"address": row}
+        row = _mapping(source, row, "a switch")
+        address = row.get("address")
+        name = _name(source, row.get("name", address), "a switch's name")
+        if name in names:
+            raise _bad(source, f"switch {name!r} is listed twice")
+        names.add(name)
+        vendor = _vendor(source, row.get("vendor"), name)
+        if any(k in row for k in ("ports", "neighbours", "neighbors", "fdb")):
+            given.append(_given(source, name, row, vendor))
+        elif address is not None:
+            polls.append(
+                PollSpec(
+                    name,
+                    _address(source, address, name),
+                    _name(source, row.get("credentials", "default"), f"{name}: credentials"),
+                    vendor,
+                    _int(source, row.get("port", 161), f"{name}: port", 1, 65535) or 161,
+                )
+            )
+        else:
+            raise _bad(source, f"switch {name!r} needs an 'address' to read or 'ports' given")
+    hosts = []
+    for row in _list(source, doc, "hosts"):
+        row = _mapping(source, row, "a host")
+        hosts.append(
+            HostHint(
+                _name(source, row.get("name"), "a host's name"),
+                tuple(
+                    _address(source, a, "host address") for a in (row.get("addresses") or [])[:64]
+                ),
+                tuple(_mac(source, m) for m in (row.get("macs") or [])[:64]),
+            )
+        )
+    return SwitchesFile(tuple(polls), tuple(given), tuple(hosts))
+
+
+def load(path: str | Path) -> SwitchesFile:
+    """Read and check a switches file."""
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_FILE:
+            raise _bad(str(path), f"larger than {MAX_FILE} bytes")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the switches file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise _bad(str(path), "not UTF-8 text") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise _bad(f"{path}{where}", "not valid YAML") from None
+    return parse(doc, str(path))

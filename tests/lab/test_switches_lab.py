@@ -1,0 +1,292 @@
+"""``jumbopath switches`` against real agents: snmpd + lldpd in every switch namespace.
+
+Three switches in a chain behind a router; every end 9000 unless a test says::
+
+    client ─ sw-a ─ r1 ─ sw-b ─ sw-c ─┬─ stor-a
+                                      └─ stor-b
+
+The management addresses sit on each switch's bridge (198.18.1.250,
+198.18.2.250, 198.18.2.251); ``jumbopath`` runs in ``client`` as its own
+process, traces to stor-b, then reads the switches and places the break.
+sw-b is read with SNMPv3 (SHA + AES), the others with v2c.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jumbopath.lab import Host, Lab, Link, Router, Switch, Topology
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from snmplab import COMMUNITY, V3_AUTH, V3_PRIV, V3_USER, SnmpLab, tools_missing  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    bool(tools_missing()), reason=f"needs {', '.join(tools_missing())}: apt-get install snmpd lldpd"
+)
+REPO = Path(__file__).resolve().parents[2]
+MGMT = {
+    "sw-a": ("198.18.1.250", "r1"),
+    "sw-b": ("198.18.2.250", "r1"),
+    "sw-c": ("198.18.2.251", "r1"),
+}
+SPEAKERS = ["client", "r1", "stor-a", "stor-b"]
+
+
+def topology(mtus: Mapping[tuple[str, str], int] = {}) -> Topology:  # noqa: B006
+    links = []
+    for a, b in [
+        ("client", "sw-a"),
+        ("sw-a", "r1"),
+        ("r1", "sw-b"),
+        ("sw-b", "sw-c"),
+        ("sw-c", "stor-a"),
+        ("sw-c", "stor-b"),
+    ]:
+        links.append(Link(a, b, a_mtu=mtus.get((a, b), 9000), b_mtu=mtus.get((b, a), 9000)))
+    nodes = (
+        Host("client"),
+        Switch("sw-a"),
+        Router("r1"),
+        Switch("sw-b"),
+        Switch("sw-c"),
+        Host("stor-a"),
+        Host("stor-b"),
+    )
+    return Topology(nodes=nodes, links=tuple(links))
+
+
+@contextmanager
+def switch_lab(
+    tmp: Path, mtus: Mapping[tuple[str, str], int] = {}, **agents: Any
+) -> Iterator[tuple[Lab, SnmpLab, Path]]:  # noqa: B006
+    with Lab(topology(mtus)) as lab, SnmpLab(lab, MGMT, SPEAKERS, **agents) as snmp:
+        snmp.wait_for_neighbours()
+        creds = tmp / "credentials.yaml"
+        creds.write_text(
+            f"default: {{version: 2c, community: {COMMUNITY}}}\n"
+            f"v3: {{version: 3, user: {V3_USER}, auth_key: {V3_AUTH}, priv_key: {V3_PRIV}}}\n"
+            f"wrong-key: {{version: 3, user: {V3_USER}, auth_key: not-the-key, "
+            f"priv_key: {V3_PRIV}}}\n"
+            "wrong-community: {version: 2c, community: not-the-community}\n"
+        )
+        creds.chmod(0o600)
+        yield lab, snmp, creds
+
+
+def switches_file(tmp: Path, profiles: Mapping[str, str] = {}) -> Path:  # noqa: B006
+    path = tmp / "switches.yaml"
+    rows = []
+    for sw, (address, _) in MGMT.items():
+        profile = profiles.get(sw, "v3" if sw == "sw-b" else "default")
+        rows.append(f"  - {{name: {sw}, address: {address}, credentials: {profile}}}")
+    path.write_text("switches:\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def jumbopath(lab: Lab, *args: str, timeout: float = 60) -> tuple[int, Any]:
+    done = lab.run(
+        "client",
+        [sys.executable, "-m", "jumbopath", *args],
+        cwd=REPO,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        return done.returncode, json.loads(done.stdout)
+    except ValueError:
+        raise AssertionError(f"exit {done.returncode}: {done.stdout}\n{done.stderr}") from None
+
+
+def trace_to_stor_b(lab: Lab, tmp: Path) -> Path:
+    code, doc = jumbopath(lab, "trace", "-4", "--expect", "9000", "--json", lab.addr("stor-b"))
+    assert code == 1, doc
+    (result,) = doc["results"]
+    assert result["break"]["kind"] == "silent", result["break"]
+    path = tmp / "trace.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def port_names(entry: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
+    return [(p["node"], p["port"], p["toward"], p["ip_mtu"]) for p in entry["ports"]]
+
+
+def test_host_port_at_1500_is_named(tmp_path: Path) -> None:
+    with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}) as (lab, _, creds):
+        trace = trace_to_stor_b(lab, tmp_path)
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(switches_file(tmp_path)),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+        )
+        port = lab.iface("sw-c", "stor-b")
+        assert code == 1
+        assert [s["failure"] for s in doc["switches"]] == [None, None, None]
+        assert [(f["node"], f["port"], f["toward"]) for f in doc["flagged"]] == [
+            ("sw-c", port, "stor-b")
+        ]
+        (entry,) = doc["breaks"]
+        assert port_names(entry) == [("sw-c", port, "stor-b", 1500)]
+        assert entry["walk"] == ["r1", "sw-b", "sw-c", "stor-b"]
+        assert entry["explanation"] == f"sw-c port {port} (toward stor-b) has MTU 1500"
+        # sw-b was read with SNMPv3 (authPriv), the others with v2c.
+        assert {s["name"]: s["vendor"]["key"] for s in doc["switches"]} == dict.fromkeys(
+            MGMT, "linux"
+        )
+
+
+def test_inter_switch_link_at_1500_names_both_ends(tmp_path: Path) -> None:
+    mtus = {("sw-b", "sw-c"): 1500, ("sw-c", "sw-b"): 1500}
+    with switch_lab(tmp_path, mtus) as (lab, _, creds):
+        trace = trace_to_stor_b(lab, tmp_path)
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(switches_file(tmp_path)),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+        )
+        assert code == 1
+        (entry,) = doc["breaks"]
+        assert port_names(entry) == [
+            ("sw-b", lab.iface("sw-b", "sw-c"), "sw-c", 1500),
+            ("sw-c", lab.iface("sw-c", "sw-b"), "sw-b", 1500),
+        ]
+
+
+def test_switch_that_does_not_answer(tmp_path: Path) -> None:
+    with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}, silent=["sw-c"]) as (lab, _, creds):
+        trace = trace_to_stor_b(lab, tmp_path)
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(switches_file(tmp_path)),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+            "--timeout",
+            "0.3",
+            "--retries",
+            "0",
+        )
+        assert code == 3
+        failures = {s["name"]: s["failure"] for s in doc["switches"]}
+        assert failures == {"sw-a": None, "sw-b": None, "sw-c": "timeout"}
+        (entry,) = doc["breaks"]
+        assert entry["ports"] == []
+        # Only sw-c's own LLDP table knows stor-b: the map cannot reach it, and says why.
+        assert entry["reason"] == "unplaced"
+        assert entry["missing"] == lab.addr("stor-b")
+        assert entry["unread"] == ["sw-c (timeout)"]
+        assert "not read: sw-c (timeout)" in entry["explanation"]
+
+
+def test_wrong_credentials(tmp_path: Path) -> None:
+    with switch_lab(tmp_path) as (lab, _, creds):
+        listed = switches_file(tmp_path, {"sw-a": "wrong-community", "sw-b": "wrong-key"})
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--json",
+            "--timeout",
+            "0.3",
+            "--retries",
+            "0",
+        )
+        assert code == 3
+        by_name = {s["name"]: s for s in doc["switches"]}
+        assert by_name["sw-a"]["failure"] == "timeout"  # v2c agents ignore a wrong community
+        assert by_name["sw-b"]["failure"] == "auth"
+        assert by_name["sw-c"]["failure"] is None
+        # No secret is ever printed.
+        done = lab.run(
+            "client",
+            [
+                sys.executable,
+                "-m",
+                "jumbopath",
+                "switches",
+                "--switches",
+                str(listed),
+                "--credentials",
+                str(creds),
+                "--timeout",
+                "0.3",
+                "--retries",
+                "0",
+            ],
+            cwd=REPO,
+        )
+        for secret in (COMMUNITY, V3_AUTH, V3_PRIV, "not-the-key", "not-the-community"):
+            assert secret not in done.stdout + done.stderr
+        assert "NOT READ: auth" in done.stdout
+
+
+def test_slow_switch(tmp_path: Path) -> None:
+    with switch_lab(tmp_path, slow={"sw-a": 0.2}) as (lab, _, creds):
+        listed = switches_file(tmp_path)
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--json",
+            "--timeout",
+            "1.5",
+        )
+        by_name = {s["name"]: s for s in doc["switches"]}
+        assert by_name["sw-a"]["failure"] is None
+        assert by_name["sw-a"]["elapsed_s"] >= 0.4  # at least one GET and one GETBULK round
+        assert code == 0, doc["flagged"]
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--json",
+            "--timeout",
+            "0.1",
+            "--retries",
+            "0",
+        )
+        by_name = {s["name"]: s for s in doc["switches"]}
+        assert by_name["sw-a"]["failure"] == "timeout"
+        assert by_name["sw-b"]["failure"] is None
+        assert code == 3
+
+
+def test_agents_stop_on_teardown(tmp_path: Path) -> None:
+    with switch_lab(tmp_path) as (_, snmp, _creds):
+        processes = list(snmp._procs)
+        assert processes
+    assert all(p.poll() is not None for p in processes)
+    assert not snmp.folder.exists()
