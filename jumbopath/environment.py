@@ -14,12 +14,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from jumbopath.egress import Egress
 from jumbopath.errors import NoRoute, UsageError
 from jumbopath.probers.base import Prober, Target
 from jumbopath.probers.simulated import SimPath, SimulatedProber
+
+if TYPE_CHECKING:
+    from jumbopath.switches.graph import L2Graph
 
 
 class Environment(Protocol):
@@ -39,6 +42,10 @@ class Environment(Protocol):
 
     def prober(self) -> Prober:
         """A new prober; the caller closes it."""
+        ...
+
+    def switch_map(self, path: str) -> L2Graph:
+        """The layer-2 map of the switches a switches file names (polled over SNMP)."""
         ...
 
 
@@ -71,6 +78,15 @@ class SystemEnvironment:
 
         return RawProber()
 
+    def switch_map(self, path: str) -> L2Graph:
+        from jumbopath.switches import files
+        from jumbopath.switches.credentials import credentials_from_env, load_credentials
+        from jumbopath.switches.survey import survey
+
+        creds_file = os.environ.get("JUMBOPATH_SNMP_CREDENTIALS")
+        creds = load_credentials(creds_file) if creds_file else credentials_from_env()
+        return survey(files.load(path), creds)
+
 
 @dataclass
 class SimulatedEnvironment:
@@ -88,6 +104,8 @@ class SimulatedEnvironment:
     """Seed of the simulated loss."""
     probers: list[Prober] = field(default_factory=list)
     """Every prober handed out (tests read their counters)."""
+    switches: Mapping[str, L2Graph] = field(default_factory=dict)
+    """Switches file name to the map it stands for."""
 
     def resolve(self, names: Sequence[str], family: int | None) -> list[Target]:
         import ipaddress
@@ -123,3 +141,8 @@ class SimulatedEnvironment:
         prober = SimulatedProber(dict(self.paths), seed=self.seed)
         self.probers.append(prober)
         return prober
+
+    def switch_map(self, path: str) -> L2Graph:
+        if path not in self.switches:
+            raise UsageError(f"{path}: no such switches file")
+        return self.switches[path]

@@ -316,6 +316,23 @@ def remark(code: str, **facts: str | int | float | None) -> Remark:
 
 
 @dataclass(frozen=True, slots=True)
+class SwitchPort:
+    """A switch port on a silent break's stretch that cannot carry the failing size
+    (from the switches' own tables: SNMP IF-MIB and LLDP-MIB, or given as data)."""
+
+    switch: str
+    """Switch the port is on."""
+    port: str
+    """Port name (ifName)."""
+    toward: str
+    """Node on the other end of its link."""
+    mtu: int
+    """IP MTU the port carries."""
+    basis: str
+    """How the MTU is known: the device's number and the vendor rule applied."""
+
+
+@dataclass(frozen=True, slots=True)
 class Break:
     """Where big packets die on a path. Data only: see :mod:`jumbopath.render.explain`."""
 
@@ -347,6 +364,11 @@ class Break:
     """False when the time or probe bound ended the localization first."""
     local: tuple[str, ...] = ()
     """What this host's own side says (interface, VLAN, LLDP switch port facts)."""
+    ports: tuple[SwitchPort, ...] = ()
+    """Switch ports on the silent stretch below the failing size (``--switches``)."""
+    ports_reason: str | None = None
+    """Why no port is named when the switches were asked (not-silent, unplaced,
+    no-path, unread, all-fit, no-size); None when ports are named or not asked."""
 
 
 @dataclass(frozen=True, slots=True)

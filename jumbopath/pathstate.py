@@ -36,6 +36,8 @@ class CheckConfig:
     """Flows over which the found MTU is confirmed (ECMP legs, LAG members); 1: off."""
     soak: int = 200
     """Probes of the soak at the path MTU (half big, half small); 0: off."""
+    switches: str | None = None
+    """A switches file (``--switches``): name the switch port behind a silent break."""
 
 
 @dataclass(slots=True)

@@ -32,6 +32,7 @@ from jumbopath.model import (
     Report,
     Stage,
     Status,
+    SwitchPort,
     remark,
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
@@ -85,6 +86,8 @@ def check(
     finally:
         prober.close()
     local_side_stage(states, env)
+    if config.switches is not None:
+        switch_ports_stage(states, env, config.switches)
     kernel_cache_stage(states, env)
     results = tuple(s.done() for s in states)
     return Report(expected_mtu=config.expect, results=results, findings=triangulate(results))
@@ -420,6 +423,35 @@ def local_side_stage(states: Sequence[PathState], env: Environment) -> None:
         else:
             extra = tuple(remark("local-side", text=f) for f in facts)
             state.result = replace(r, notes=(*r.notes, *extra))
+
+
+def switch_ports_stage(states: Sequence[PathState], env: Environment, switches: str) -> None:
+    """Name the switch ports behind every silent break, from the switches' own tables.
+
+    The switches are read only when some path has a silent break.
+    """
+    from jumbopath.switches.suspects import suspect_ports
+
+    silent = [
+        s
+        for s in states
+        if s.result is not None
+        and s.result.break_ is not None
+        and s.result.break_.kind is BreakKind.SILENT
+    ]
+    if not silent:
+        return
+    graph = env.switch_map(switches)
+    for state in silent:
+        r = state.done()
+        assert r.break_ is not None
+        source = (state.route.source,) if state.route is not None else ()
+        found = suspect_ports(r.break_, graph, expected=r.expected_mtu, source=source)
+        ports = tuple(
+            SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports
+        )
+        brk = replace(r.break_, ports=ports, ports_reason=found.reason)
+        state.result = replace(r, break_=brk)
 
 
 def kernel_cache_stage(states: Sequence[PathState], env: Environment) -> None:

@@ -35,6 +35,7 @@ from jumbopath.model import (
     SoakLoss,
     Stage,
     Status,
+    SwitchPort,
     Unreach,
 )
 from jumbopath.render.explain import (
@@ -98,6 +99,11 @@ def break_dict(b: Break) -> dict[str, Any]:
         "interface": b.interface,
         "confirmed": b.confirmed,
         "local": list(b.local),
+        "ports": [
+            {"switch": p.switch, "port": p.port, "toward": p.toward, "mtu": p.mtu, "basis": p.basis}
+            for p in b.ports
+        ],
+        "ports_reason": b.ports_reason,
         "explanation": break_sentence(b),
     }
 
@@ -285,6 +291,18 @@ def break_from_dict(doc: Any, target: str | None = None, family: int = 4) -> Bre
         family=family,
         confirmed=doc.get("confirmed", True) is not False,
         local=local,
+        ports=tuple(_port(p) for p in _list(doc, "ports", 16) if isinstance(p, Mapping)),
+        ports_reason=_str(doc, "ports_reason", 40),
+    )
+
+
+def _port(doc: Mapping[str, Any]) -> SwitchPort:
+    return SwitchPort(
+        switch=_str(doc, "switch") or "?",
+        port=_str(doc, "port") or "?",
+        toward=_str(doc, "toward") or "?",
+        mtu=_mtu(doc, "mtu") or 0,
+        basis=_str(doc, "basis", MAX_TEXT) or "",
     )
 
 

@@ -189,10 +189,20 @@ SOAK = typer.Option(
 )
 
 
-def field_options(config: CheckConfig, probe: str, flows: int, soak: int) -> CheckConfig:
-    """``config`` with --probe, --flows and --soak."""
+SWITCHES = typer.Option(
+    None,
+    "--switches",
+    help="A switches file (see `jumbopath switches`): read the switches over SNMP and "
+    "name the port behind a silent break.",
+)
+
+
+def field_options(
+    config: CheckConfig, probe: str, flows: int, soak: int, switches: str | None = None
+) -> CheckConfig:
+    """``config`` with --probe, --flows, --soak and --switches."""
     protocol, port = parse_probe(probe)
-    return replace(config, probe=protocol, port=port, flows=flows, soak=soak)
+    return replace(config, probe=protocol, port=port, flows=flows, soak=soak, switches=switches)
 
 
 def run_report(
@@ -244,6 +254,7 @@ def check_command(
     probe: str = PROBE,
     flows: int = FLOWS,
     soak: int = SOAK,
+    switches: str | None = SWITCHES,
     textfile: str | None = typer.Option(
         None, "--textfile", help="Write Prometheus metrics to this .prom file (atomically)."
     ),
@@ -262,5 +273,5 @@ def check_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
-    config = field_options(config, probe, flows, soak)
+    config = field_options(config, probe, flows, soak, switches)
     run_report("check", check, config, fmt, json_out, Emit(textfile, warn, crit))

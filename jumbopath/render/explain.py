@@ -116,6 +116,13 @@ _BREAK: dict[Cause, Callable[[Break], str]] = {
 def break_sentence(b: Break) -> str:
     """What an admin reads about a break: where, and what to raise or look at."""
     text = _BREAK.get(b.cause, _none)(b)
+    if b.ports:
+        text += "; the switches say: " + "; ".join(
+            f"{_s(p.switch)} port {_s(p.port)} (toward {_s(p.toward)}) has MTU {p.mtu}"
+            for p in b.ports
+        )
+    elif b.ports_reason is not None:
+        text += f"; no switch port named ({_s(b.ports_reason)})"
     if b.local:
         text = "; ".join([text, *(_s(x) for x in b.local)])
     if not b.confirmed:

@@ -301,3 +301,29 @@ def test_loss_of_big_frames_only_is_degraded() -> None:
         (r,) = run({DST: path(seg(), seg(), loss=0.1)}, seed=seed).results
         assert r.status is Status.OK and r.soak is not None and not r.soak.degraded
 
+
+
+def test_switches_name_the_port_behind_a_silent_break() -> None:
+    """--switches: the switches' own tables name the port (here given as data)."""
+    import yaml
+
+    from jumbopath.switches import files
+    from jumbopath.switches.graph import build
+    from tests.unit.test_switches import CHAIN
+
+    text = CHAIN.replace("SWP1", "9014").replace("SWP7", "1514")  # IOS XR: IP MTU 1500
+    spec = files.parse(yaml.safe_load(text), "sw.yaml")
+    graph = build(spec.given, spec.hosts)
+    stor_b = "198.18.2.3"
+    p = SimPath((seg(), seg(l2=1500)), (SimRouter("198.18.1.2"),))
+    env = SimulatedEnvironment({stor_b: p}, switches={"sw.yaml": graph})
+    (r,) = check(CheckConfig((stor_b,), expect=9000, switches="sw.yaml"), env).results
+    assert r.break_ is not None and r.break_.cause is Cause.SILENT_DROP
+    ((port),) = r.break_.ports
+    assert (port.switch, port.port, port.toward) == ("sw-c", "Ethernet1/7", "stor-b")
+    assert port.mtu == 1500
+    doc = json.loads(render_json(check(CheckConfig((stor_b,), 9000, switches="sw.yaml"), env)))
+    assert doc["results"][0]["break"]["ports"][0]["port"] == "Ethernet1/7"
+    assert "sw-c port Ethernet1/7 (toward stor-b) has MTU 1500" in doc["results"][0]["break"][
+        "explanation"
+    ]
