@@ -22,16 +22,12 @@ from rich.console import Console
 
 from jumbopath.errors import UsageError
 from jumbopath.mesh import document
+from jumbopath.mesh.bounded import loads, read_json_file
 from jumbopath.mesh.inventory import Network
 from jumbopath.mesh.matrix import build_mesh
 from jumbopath.mesh.report import networks_from_runs
-from jumbopath.mesh.runs import (
-    HostRun,
-    classify_check,
-    loads,
-    parse_source,
-    read_json_file,
-)
+from jumbopath.mesh.runs import HostRun, classify_check
+from jumbopath.mesh.sources import parse_source
 from jumbopath.render.mesh import render_changes, render_mermaid, render_text
 
 FAST = settings(
