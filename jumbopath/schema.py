@@ -264,6 +264,7 @@ _KIND_CAUSE = {
     BreakKind.LOCAL_NIC: Cause.LOCAL_MTU,
     BreakKind.PTB: Cause.ROUTER_TOO_BIG,
     BreakKind.SILENT: Cause.SILENT_DROP,
+    BreakKind.PARTIAL: Cause.PARTIAL_FLOWS,
 }
 
 

@@ -76,9 +76,7 @@ def _finish(mesh: Mesh, fmt: str, save: Path | None, compare: Path | None) -> No
     else:
         render_text(mesh, console)
     if changes is not None:
-        measured = any(
-            c.status in ("ok", "below", "unreachable") for n in mesh.networks for c in n.cells
-        )
+        measured = any(c.status.measured for n in mesh.networks for c in n.cells)
         if any(c.regression for c in changes):
             code = ExitCode.BELOW
         elif not measured:

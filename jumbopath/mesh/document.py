@@ -10,17 +10,23 @@ Schema 1 (stable; fields may be added, never renamed)::
         "hosts": [names...], "addresses": {name: address},
         "rows": [{"host", "error": null | {"kind", "message", "detail"}}],
         "cells": [{"source", "destination", "address",
-                   "status": "ok"|"below"|"unreachable"|"error"|"not-measured",
-                   "path_mtu", "direction", "interface", "interface_mtu",
-                   "break": null | {"kind", "after", "before", "mtu", "reported_by",
-                                    "explanation"},
+                   "status": "ok"|"below"|"degraded"|"unreachable"|"error"|"not-measured",
+                   "cause", "path_mtu", "direction", "interface", "interface_mtu",
+                   "break": null | <a check break: jumbopath.schema.break_dict>,
                    "error"}],
         "failing": [{"source", "destination", "status", "path_mtu",
-                     "one_way": "forward"|"return"|"both"|"unknown", "explanation"}],
-        "verdicts": [{"kind": "network"|"host"|"link"|"pair", "hosts": [...],
-                      "groups": [[...], ...], "explanation"}]}],
+                     "one_way": "forward"|"return"|"both"|"unknown", "cause",
+                     "other_way_carries", "explanation"}],
+        "verdicts": [{"kind": "network"|"host"|"link"|"pair", "cause", "hosts": [...],
+                      "groups": [[...], ...], "both_directions", "carried_mtu",
+                      "interface", "interface_mtu", "shared_break", "only_from",
+                      "only_to", "carrying", "explanation"}]}],
      "changes": [...]   # only with --compare, see compare()
     }
+
+Breaks are written by :func:`jumbopath.schema.break_dict` (one serializer for
+the check and the mesh documents); every ``explanation`` comes from
+:mod:`jumbopath.render.explain`.
 """
 
 from __future__ import annotations
@@ -36,9 +42,20 @@ from pathlib import Path
 from typing import Any
 
 from jumbopath.errors import UsageError
-from jumbopath.mesh.matrix import BreakInfo, Mesh
-from jumbopath.mesh.runs import MAX_MTU, MAX_NETWORKS, HostError, read_json_file
+from jumbopath.mesh.bounded import MAX_MTU, MAX_NETWORKS, read_json_file
+from jumbopath.mesh.model import (
+    Cell,
+    CellStatus,
+    FailingPair,
+    Mesh,
+    NetworkMatrix,
+    SharedBreak,
+    Verdict,
+)
+from jumbopath.mesh.runs import HostError
+from jumbopath.render.explain.mesh import pair_sentence, verdict_sentence
 from jumbopath.safe import safe_text
+from jumbopath.schema import break_dict
 
 SCHEMA = 1
 KIND = "jumbopath-mesh"
@@ -50,16 +67,74 @@ def _error(e: HostError | None) -> dict[str, str] | None:
     return {"kind": e.kind.value, "message": e.message, "detail": e.detail}
 
 
-def _break(b: BreakInfo | None) -> dict[str, Any] | None:
-    if b is None:
-        return None
+def _cell(c: Cell) -> dict[str, Any]:
     return {
-        "kind": b.kind,
-        "after": b.after,
-        "before": b.before,
-        "mtu": b.mtu,
-        "reported_by": b.reported_by,
-        "explanation": b.explanation,
+        "source": c.source,
+        "destination": c.destination,
+        "address": c.address,
+        "status": c.status.value,
+        "cause": None if c.cause is None else c.cause.value,
+        "path_mtu": c.path_mtu,
+        "direction": None if c.direction is None else c.direction.value,
+        "interface": c.interface,
+        "interface_mtu": c.interface_mtu,
+        "break": None if c.break_ is None else break_dict(c.break_),
+        "error": c.error,
+    }
+
+
+def _failing(f: FailingPair, net: NetworkMatrix) -> dict[str, Any]:
+    return {
+        "source": f.source,
+        "destination": f.destination,
+        "status": f.status.value,
+        "path_mtu": f.path_mtu,
+        "one_way": f.one_way.value,
+        "cause": f.cause.value,
+        "other_way_carries": f.other_way_carries,
+        "explanation": pair_sentence(f, net),
+    }
+
+
+def _shared(sb: SharedBreak | None) -> dict[str, Any] | None:
+    return None if sb is None else {**break_dict(sb.break_), "paths": sb.paths}
+
+
+def _verdict(v: Verdict, net: NetworkMatrix) -> dict[str, Any]:
+    carrying = None
+    if v.carrying is not None:
+        carrying = {
+            "source": v.carrying[0],
+            "destination": v.carrying[1],
+            "path_mtu": v.carrying_mtu,
+        }
+    return {
+        "kind": v.kind.value,
+        "cause": v.cause.value,
+        "hosts": list(v.hosts),
+        "groups": [list(g) for g in v.groups],
+        "both_directions": v.both_directions,
+        "carried_mtu": v.carried_mtu,
+        "interface": v.interface,
+        "interface_mtu": v.interface_mtu,
+        "shared_break": _shared(v.shared_break),
+        "only_from": list(v.only_from),
+        "only_to": list(v.only_to),
+        "carrying": carrying,
+        "explanation": verdict_sentence(v, net),
+    }
+
+
+def _network(n: NetworkMatrix) -> dict[str, Any]:
+    return {
+        "name": n.name,
+        "expected_mtu": n.expected_mtu,
+        "hosts": list(n.hosts),
+        "addresses": dict(n.addresses),
+        "rows": [{"host": r.host, "error": _error(r.error)} for r in n.rows],
+        "cells": [_cell(c) for c in n.cells],
+        "failing": [_failing(f, n) for f in n.failing],
+        "verdicts": [_verdict(v, n) for v in n.verdicts],
     }
 
 
@@ -73,51 +148,7 @@ def to_document(mesh: Mesh) -> dict[str, Any]:
             {"name": h, "measured": e is None, "elapsed_s": round(t, 3), "error": _error(e)}
             for h, e, t in mesh.hosts
         ],
-        "networks": [
-            {
-                "name": n.name,
-                "expected_mtu": n.expected_mtu,
-                "hosts": list(n.hosts),
-                "addresses": dict(n.addresses),
-                "rows": [{"host": r.host, "error": _error(r.error)} for r in n.rows],
-                "cells": [
-                    {
-                        "source": c.source,
-                        "destination": c.destination,
-                        "address": c.address,
-                        "status": c.status,
-                        "path_mtu": c.path_mtu,
-                        "direction": c.direction,
-                        "interface": c.interface,
-                        "interface_mtu": c.interface_mtu,
-                        "break": _break(c.break_),
-                        "error": c.error,
-                    }
-                    for c in n.cells
-                ],
-                "failing": [
-                    {
-                        "source": f.source,
-                        "destination": f.destination,
-                        "status": f.status,
-                        "path_mtu": f.path_mtu,
-                        "one_way": f.one_way,
-                        "explanation": f.explanation,
-                    }
-                    for f in n.failing
-                ],
-                "verdicts": [
-                    {
-                        "kind": v.kind,
-                        "hosts": list(v.hosts),
-                        "groups": [list(g) for g in v.groups],
-                        "explanation": v.explanation,
-                    }
-                    for v in n.verdicts
-                ],
-            }
-            for n in mesh.networks
-        ],
+        "networks": [_network(n) for n in mesh.networks],
     }
 
 
@@ -178,7 +209,7 @@ def _umask() -> int:
 
 MAX_CELLS = 1 << 20
 """Cells in one network of a saved mesh."""
-STATUSES = ("ok", "below", "unreachable", "error", "not-measured")
+STATUSES = tuple(s.value for s in CellStatus)
 """Cell statuses of schema 1."""
 
 
@@ -270,14 +301,22 @@ class Change:
     """True when the new result is better."""
 
 
-_RANK = {"ok": 4, "below": 3, "unreachable": 2, "error": 1, "not-measured": 0}
+def _rank(cell: Mapping[str, Any]) -> int:
+    try:
+        return CellStatus(cell.get("status")).rank
+    except ValueError:
+        return 0
+
+
+_WITH_MTU = (CellStatus.OK.value, CellStatus.DEGRADED.value, CellStatus.BELOW.value)
+"""Statuses whose path MTU is part of the result (a lower one is a change)."""
 
 
 def _describe(cell: Mapping[str, Any] | None) -> str:
     if cell is None:
         return "absent"
     status = str(cell.get("status"))
-    if status in ("ok", "below") and cell.get("path_mtu") is not None:
+    if status in _WITH_MTU and cell.get("path_mtu") is not None:
         return f"{status} {cell['path_mtu']}"
     if status in ("error", "not-measured"):
         return f"{status}: {cell.get('error') or ''}".rstrip(": ")
@@ -285,7 +324,7 @@ def _describe(cell: Mapping[str, Any] | None) -> str:
 
 
 def _worse(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    ro, rn = _RANK.get(str(old.get("status")), 0), _RANK.get(str(new.get("status")), 0)
+    ro, rn = _rank(old), _rank(new)
     if rn != ro:
         return rn < ro
     om, nm = old.get("path_mtu"), new.get("path_mtu")
@@ -295,7 +334,7 @@ def _worse(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
 def _same(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     if old.get("status") != new.get("status"):
         return False
-    if old.get("status") in ("ok", "below"):
+    if old.get("status") in _WITH_MTU:
         return old.get("path_mtu") == new.get("path_mtu")
     return True
 

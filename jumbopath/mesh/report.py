@@ -7,7 +7,8 @@ from pathlib import Path
 
 from jumbopath.errors import UsageError
 from jumbopath.mesh.inventory import Inventory, Network
-from jumbopath.mesh.runs import HostRun, NetworkRun, read_source_file
+from jumbopath.mesh.runs import HostRun, NetworkRun
+from jumbopath.mesh.sources import read_source_file
 from jumbopath.safe import safe_text
 
 

@@ -16,7 +16,22 @@ from rich.table import Table
 from rich.text import Text
 
 from jumbopath.mesh.document import Change
-from jumbopath.mesh.matrix import Cell, Mesh, NetworkMatrix, one_way
+from jumbopath.mesh.matrix import (
+    Cell,
+    CellStatus,
+    Mesh,
+    NetworkMatrix,
+    OneWay,
+    VerdictKind,
+    one_way,
+)
+from jumbopath.render.explain.mesh import (
+    legend,
+    matrix_summary,
+    mesh_summary,
+    pair_sentence,
+    verdict_sentence,
+)
 from jumbopath.safe import safe_text
 
 NAME_LIMIT = 80
@@ -33,20 +48,22 @@ def _said(value: object) -> str:
     return safe_text(value, SENTENCE_LIMIT)
 
 
-_ARROWS = {"forward": "→", "return": "←", "both": "↔"}
+_ARROWS = {OneWay.FORWARD: "→", OneWay.RETURN: "←", OneWay.BOTH: "↔"}
 
 
 def _cell_text(cell: Cell | None, expected: int, mirror: Cell | None = None) -> Text:
     if cell is None:
         return Text("—", style="dim")
-    if cell.status == "ok":
+    if cell.status is CellStatus.OK:
         return Text(str(cell.path_mtu or expected), style="green")
-    if cell.status == "below":
+    if cell.status is CellStatus.BELOW:
         mark = _ARROWS.get(one_way(cell, mirror), "")
         return Text(f"{cell.path_mtu}{mark}", style="bold red")
-    if cell.status == "unreachable":
+    if cell.status is CellStatus.DEGRADED:
+        return Text(f"{cell.path_mtu or expected}~", style="bold yellow")
+    if cell.status is CellStatus.UNREACHABLE:
         return Text("unreach", style="bold red")
-    if cell.status == "error":
+    if cell.status is CellStatus.ERROR:
         return Text("error", style="yellow")
     return Text("·", style="dim")
 
@@ -97,15 +114,9 @@ def render_text(mesh: Mesh, console: Console) -> None:
             )
         )
         console.print(matrix_table(net))
-        ways = {f.one_way for f in net.failing} - {"unknown"}
-        if ways:
-            console.print(
-                Text(
-                    "→ big packets die on the way to the column's host, ← on the way back, "
-                    "↔ both ways",
-                    style="dim",
-                )
-            )
+        marks = legend(net)
+        if marks:
+            console.print(Text(marks, style="dim"))
         host_errors = {h for h, e, _ in mesh.hosts if e is not None}
         for row in net.rows:
             if row.error is not None and row.host not in host_errors:
@@ -118,35 +129,22 @@ def render_text(mesh: Mesh, console: Console) -> None:
                 )
                 if row.error.detail:
                     console.print(Text(f"    {_said(row.error.detail)}", style="dim"))
-        measured = [c for c in net.cells if c.status in ("ok", "below", "unreachable")]
-        ok = [c for c in measured if c.status == "ok"]
-        console.print(
-            Text(
-                f"{len(ok)} of {len(net.cells)} paths carry {net.expected_mtu}"
-                + (
-                    f"; {len(net.cells) - len(measured)} not measured"
-                    if len(measured) < len(net.cells)
-                    else ""
-                )
-                + "."
-            )
-        )
+        console.print(Text(matrix_summary(net)))
         if net.failing:
             console.print(Text("Failing pairs:", style="bold"))
             for f in net.failing:
-                console.print(Text(f"  {_said(f.explanation)}"))
+                console.print(Text(f"  {_said(pair_sentence(f, net))}"))
         for v in net.verdicts:
             console.print(
-                Text.assemble(("Verdict", "bold red"), f" ({v.kind}): ", _said(v.explanation))
+                Text.assemble(
+                    ("Verdict", "bold red"),
+                    f" ({v.kind.value}): ",
+                    _said(verdict_sentence(v, net)),
+                )
             )
     code = int(mesh.exit_code)
-    summary = {
-        0: "Every pair carries its network's MTU.",
-        1: "Some pairs do not carry their network's MTU.",
-        3: "Part of the mesh could not be measured.",
-    }[code]
     console.print()
-    console.print(Text(summary, style="bold green" if code == 0 else "bold red"))
+    console.print(Text(mesh_summary(mesh), style="bold green" if code == 0 else "bold red"))
 
 
 def render_changes(changes: Sequence[Change], since: str, console: Console) -> None:
@@ -185,6 +183,9 @@ def _label(text: str) -> str:
     return _name(text).replace('"', "'").replace("<", "‹").replace(">", "›")
 
 
+_EDGE = {CellStatus.UNREACHABLE: "unreachable", CellStatus.DEGRADED: "loses big packets"}
+
+
 def render_mermaid(mesh: Mesh) -> str:
     """A Mermaid flowchart: a box per network, failing pairs as edges, their hosts marked."""
     lines = ["flowchart LR"]
@@ -195,7 +196,12 @@ def render_mermaid(mesh: Mesh) -> str:
         for h in net.hosts:
             lines.append(f'    {_mid(net.name, h)}["{_label(h)}"]')
         lines.append("  end")
-        suspects = {h for v in net.verdicts if v.kind in ("host", "network") for h in v.hosts}
+        suspects = {
+            h
+            for v in net.verdicts
+            if v.kind in (VerdictKind.HOST, VerdictKind.NETWORK)
+            for h in v.hosts
+        }
         involved = {h for f in net.failing for h in (f.source, f.destination)}
         unmeasured = {r.host for r in net.rows if r.error is not None}
         drawn: set[frozenset[str]] = set()
@@ -206,7 +212,7 @@ def render_mermaid(mesh: Mesh) -> str:
                 continue
             drawn.add(pair)
             mirror = (f.destination, f.source) in failing
-            label = "unreachable" if f.status == "unreachable" else str(f.path_mtu)
+            label = _EDGE.get(f.status, str(f.path_mtu))
             a, b = _mid(net.name, f.source), _mid(net.name, f.destination)
             if mirror:
                 lines.append(f'  {a} <-. "{label}" .-> {b}')

@@ -199,7 +199,10 @@ def test_access_port_at_1500_names_the_host(env: tuple[Lab, SshLab], tmp_path: P
     assert cell(doc, "storage", "n1", "n3")["path_mtu"] == 1500
     (verdict,) = storage["verdicts"]
     assert verdict["kind"] == "host" and verdict["hosts"] == ["n3"]
-    assert "access port" in verdict["explanation"]
+    # n3's own NIC is at 9000: its switch port is the suspect, not its NIC.
+    assert verdict["cause"] == "host-port-or-nic"
+    assert (verdict["interface_mtu"], verdict["both_directions"]) == (9000, True)
+    assert verdict["carried_mtu"] == 1500
     assert net(doc, "mgmt")["failing"] == []
     assert "Verdict (host): Every pair with n3 on storage fails in both directions" in text
 
@@ -219,11 +222,9 @@ def test_inter_switch_link_at_1500_names_both_groups(
     assert rc == 1
     assert [n["name"] for n in doc["networks"]] == ["storage"]
     (verdict,) = net(doc, "storage")["verdicts"]
-    assert verdict["kind"] == "link"
+    assert verdict["kind"] == "link" and verdict["cause"] == "inter-group-link"
     assert verdict["groups"] == [LEFT, RIGHT]
-    assert (
-        "n1, n2 and n3 reach each other and n4 and n5 reach each other" in (verdict["explanation"])
-    )
+    assert verdict["hosts"] == LEFT + RIGHT
     assert len(net(doc, "storage")["failing"]) == 12
 
 
@@ -396,6 +397,6 @@ def test_return_path_limit_is_reported_as_return(tmp_path: Path) -> None:
             assert c["status"] == "ok" or failing[(a, b)]["one_way"] == "return", c
     assert not {k for k in failing if k[0][0] == k[1][0]}  # nothing inside a group fails
     (verdict,) = storage["verdicts"]
-    assert verdict["kind"] == "link"
+    assert verdict["kind"] == "link" and verdict["cause"] == "inter-group-link"
     assert verdict["groups"] == [["a1", "a2"], ["b1", "b2"]]
-    assert "only on the way from b1 and b2 to a1 and a2" in verdict["explanation"]
+    assert (verdict["only_from"], verdict["only_to"]) == (["b1", "b2"], ["a1", "a2"])

@@ -23,9 +23,11 @@ def result(
     brk: Mapping[str, Any] | None = None,
     interface: str = "eth1",
     interface_mtu: int = 9000,
+    cause: str | None = None,
 ) -> dict[str, Any]:
-    """One entry of ``results`` as check prints it."""
-    return {
+    """One entry of ``results`` as check prints it (``cause`` left out unless given, as
+    an older check printed it)."""
+    doc = {
         "target": target,
         "address": target,
         "family": 6 if ":" in target else 4,
@@ -45,6 +47,9 @@ def result(
         "hops": None,
         "break": brk,
     }
+    if cause is not None:
+        doc["cause"] = cause
+    return doc
 
 
 def check_doc(expected: int, results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

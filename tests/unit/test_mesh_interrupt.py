@@ -33,7 +33,8 @@ args = sys.argv[1:]
 expect = int(args[3])
 targets = [a for a in args[4:] if not a.startswith("-")]
 print(json.dumps({"schema": 1, "expected_mtu": expect, "findings": [], "results": [
-    {"target": t, "address": t, "status": "ok", "path_mtu": expect} for t in targets]}))
+    {"target": t, "address": t, "family": 4, "status": "ok", "path_mtu": expect}
+    for t in targets]}))
 """
 
 SSH = """#!/bin/sh

@@ -26,7 +26,7 @@ from jumbopath.cli import app
 from jumbopath.errors import UsageError
 from jumbopath.mesh import document
 from jumbopath.mesh.inventory import Inventory, MeshHost, Network
-from jumbopath.mesh.matrix import build_mesh
+from jumbopath.mesh.matrix import CellStatus, build_mesh
 from jumbopath.mesh.runs import ErrorKind, read_json_file, remote_script, split_sections
 from jumbopath.mesh.ssh import SshOptions, fan_out
 from jumbopath.render.mesh import render_text
@@ -100,7 +100,8 @@ def stand_ins(tmp_path: Path) -> dict[str, str]:
         "import json, sys\n"
         "t = [a for a in sys.argv[5:] if not a.startswith('-')]\n"
         "print(json.dumps({'schema': 1, 'expected_mtu': 9000, 'results': [\n"
-        "  {'target': a, 'address': a, 'status': 'ok', 'path_mtu': 9000} for a in t]}))\n"
+        "  {'target': a, 'address': a, 'family': 4, 'status': 'ok', 'path_mtu': 9000}\n"
+        "  for a in t]}))\n"
     )
     bad = tmp_path / "garbage.py"
     bad.write_text(
@@ -160,17 +161,21 @@ def test_garbage_from_each_host_is_that_hosts_row_error(stand_ins: dict[str, str
         assert "\x1b" not in error.message + error.detail
         assert "\x00" not in error.message
     odd = by["oddfields"].networks[0]
-    assert odd.error is None and odd.check is not None  # wrong optional fields are ignored
+    assert odd.error is None and odd.check is not None  # the document's frame is fine ...
     mesh = build_mesh([net], runs)
     cell = next(
         c for c in mesh.networks[0].cells if c.source == "oddfields" and c.address == "198.18.1.1"
     )
+    # ... but its one result is not: that cell (only) is an error, saying why.
     assert (cell.status, cell.path_mtu, cell.interface, cell.direction) == (
-        "below",
+        CellStatus.ERROR,
         None,
         None,
         None,
     )
+    assert "cannot be read" in (cell.error or "")
+    others = [c for c in mesh.networks[0].cells if c.source == "oddfields" and c is not cell]
+    assert {c.status for c in others} == {CellStatus.NOT_MEASURED}
     console = Console(record=True, width=400)
     render_text(mesh, console)
     shown = console.export_text()

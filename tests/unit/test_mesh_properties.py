@@ -22,16 +22,13 @@ from rich.console import Console
 
 from jumbopath.errors import UsageError
 from jumbopath.mesh import document
+from jumbopath.mesh.bounded import loads, read_json_file
 from jumbopath.mesh.inventory import Network
 from jumbopath.mesh.matrix import build_mesh
 from jumbopath.mesh.report import networks_from_runs
-from jumbopath.mesh.runs import (
-    HostRun,
-    classify_check,
-    loads,
-    parse_source,
-    read_json_file,
-)
+from jumbopath.mesh.runs import HostRun, classify_check
+from jumbopath.mesh.sources import parse_source
+from jumbopath.model import Cause, Status
 from jumbopath.render.mesh import render_changes, render_mermaid, render_text
 
 FAST = settings(
@@ -71,11 +68,13 @@ def maybe(valid: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 breaks = st.fixed_dictionaries(
     {
-        "kind": maybe(st.sampled_from(["none", "ptb", "silent", "local-nic"])),
+        "kind": maybe(st.sampled_from(["none", "ptb", "silent", "local-nic", "partial"])),
+        "cause": maybe(st.sampled_from([c.value for c in Cause]) | st.none()),
         "after": maybe(addresses | st.none()),
         "before": maybe(addresses | st.none()),
         "mtu": maybe(st.integers(0, 9000) | st.none()),
         "reported_by": maybe(addresses | st.none()),
+        "quiet_hops": maybe(st.lists(st.integers(0, 300), max_size=3)),
         "explanation": maybe(hostile_text),
     }
 )
@@ -83,7 +82,9 @@ results = st.fixed_dictionaries(
     {
         "target": maybe(addresses),
         "address": maybe(addresses),
-        "status": maybe(st.sampled_from(["ok", "below", "unreachable", "error"])),
+        "family": maybe(st.sampled_from([4, 6])),
+        "status": maybe(st.sampled_from([s.value for s in Status])),
+        "cause": maybe(st.sampled_from([c.value for c in Cause]) | st.none()),
         "path_mtu": maybe(st.integers(0, 9000) | st.none()),
         "direction": maybe(st.sampled_from(["forward", "return", "both"]) | st.none()),
         "break": maybe(breaks | st.none()),

@@ -97,6 +97,7 @@ def test_report_json_schema(tmp_path: Path) -> None:
         "destination",
         "address",
         "status",
+        "cause",
         "path_mtu",
         "direction",
         "interface",
@@ -104,11 +105,57 @@ def test_report_json_schema(tmp_path: Path) -> None:
         "break",
         "error",
     }
-    assert (cell["status"], cell["path_mtu"]) == ("below", 1500)
+    assert (cell["status"], cell["path_mtu"], cell["cause"]) == ("below", 1500, "below-unlocated")
     assert {(f["source"], f["destination"]) for f in net["failing"]} == {
         ("n2", o) for o in ("n1", "n3", "n4")
     } | {(o, "n2") for o in ("n1", "n3", "n4")}
-    assert net["verdicts"][0]["kind"] == "host" and net["verdicts"][0]["hosts"] == ["n2"]
+    assert {f["cause"] for f in net["failing"]} == {"below-unlocated"}
+    assert all(set(f) >= FAILING_FIELDS for f in net["failing"])
+    (verdict,) = net["verdicts"]
+    assert set(verdict) >= VERDICT_FIELDS
+    assert (verdict["kind"], verdict["cause"], verdict["hosts"]) == (
+        "host",
+        "host-port-or-nic",
+        ["n2"],
+    )
+    assert (verdict["interface"], verdict["interface_mtu"]) == ("eth1", 9000)
+    assert verdict["both_directions"] is True and verdict["carried_mtu"] == 1500
+
+
+FAILING_FIELDS = {"source", "destination", "status", "path_mtu", "one_way", "explanation", "cause"}
+VERDICT_FIELDS = {"kind", "hosts", "groups", "explanation", "cause"}
+
+
+def test_json_breaks_are_the_check_schemas_and_sentences_come_from_explain() -> None:
+    from jumbopath.render.explain.mesh import pair_sentence, verdict_sentence
+    from jumbopath.schema import break_dict
+
+    ptb = {
+        "kind": "ptb",
+        "after": "198.18.9.1",
+        "before": None,
+        "mtu": 1500,
+        "reported_by": "198.18.9.1",
+        "size": 9000,
+    }
+    cells = {(a, b): ("below", 1500, {"brk": ptb}) for a in ("n1", "n2") for b in ("n3", "n4")}
+    cells |= {(b, a): ("below", 1500, {"brk": ptb}) for a in ("n1", "n2") for b in ("n3", "n4")}
+    mesh = mesh_of(["n1", "n2", "n3", "n4"], cells=cells)
+    net = mesh.networks[0]
+    doc = document.to_document(mesh)["networks"][0]
+    cell = next(c for c in doc["cells"] if (c["source"], c["destination"]) == ("n1", "n3"))
+    model = net.cell("n1", "n3")
+    assert model is not None and model.break_ is not None
+    assert cell["break"] == break_dict(model.break_)
+    assert cell["break"]["cause"] == "router-too-big"
+    assert [f["explanation"] for f in doc["failing"]] == [
+        pair_sentence(f, net) for f in net.failing
+    ]
+    (v,) = doc["verdicts"]
+    assert v["explanation"] == verdict_sentence(net.verdicts[0], net)
+    assert v["cause"] == "inter-group-link" and v["groups"] == [["n1", "n2"], ["n3", "n4"]]
+    assert v["shared_break"]["paths"] == 8 and v["shared_break"]["reported_by"] == "198.18.9.1"
+    assert (v["only_from"], v["only_to"], v["carrying"]) == ([], [], None)
 
 
 def test_report_mermaid(tmp_path: Path) -> None:

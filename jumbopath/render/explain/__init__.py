@@ -8,6 +8,9 @@ the data; a few render tests check the wording.
 
 Addresses and names that came from outside are made terminal-safe here
 (:func:`jumbopath.safe.safe_text`) before they enter a sentence.
+
+This package holds the sentences about paths; :mod:`.mesh` holds those
+about a mesh (failing pairs, verdicts), imported only by the mesh commands.
 """
 
 from __future__ import annotations
