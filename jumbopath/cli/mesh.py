@@ -147,6 +147,36 @@ def _show_interrupted(mesh: Mesh, fmt: str, stop: Interrupted, total: int, save:
     raise typer.Exit(stop.exit_status)
 
 
+def _seconds(option: str, value: float, low: float, high: float) -> float:
+    """A finite number of seconds in range, else one usage line."""
+    import math
+
+    if not math.isfinite(value) or not low <= value <= high:
+        raise UsageError(
+            f"{option}: give a number of seconds from {low:g} to {high:g}, not {value:g}"
+        )
+    return value
+
+
+def _check_args(probe: str | None, flows: int | None, soak: int | None) -> tuple[str, ...]:
+    """--probe, --flows and --soak for every remote check, validated here first."""
+    args: list[str] = []
+    if probe is not None:
+        from jumbopath.pathstate import parse_probe
+
+        parse_probe(probe)
+        args += ["--probe", probe.strip().lower()]
+    if flows is not None:
+        if not 1 <= flows <= 256:
+            raise UsageError(f"--flows: give 1 (off) to 256 flows, not {flows}")
+        args += ["--flows", str(flows)]
+    if soak is not None:
+        if not 0 <= soak <= 10_000:
+            raise UsageError(f"--soak: give 0 (off) to 10000 probes, not {soak}")
+        args += ["--soak", str(soak)]
+    return tuple(args)
+
+
 def _progress(total: int, quiet: bool) -> Any:
     """A callback that reports finished hosts on stderr when it is a terminal."""
     err = Console(stderr=True)
@@ -209,6 +239,20 @@ def mesh_command(
     save: SaveFile = None,
     compare: CompareFile = None,
     inventory_format: InventoryFormat = "auto",
+    probe: Annotated[
+        str | None,
+        typer.Option(
+            "--probe", help="Every check's probes: auto, icmp, udp[:PORT] or tcp[:PORT]."
+        ),
+    ] = None,
+    flows: Annotated[
+        int | None,
+        typer.Option("--flows", help="Every check confirms its MTU over this many flows (1: off)."),
+    ] = None,
+    soak: Annotated[
+        int | None,
+        typer.Option("--soak", help="Every check's soak at the path MTU, in probes (0: off)."),
+    ] = None,
 ) -> None:
     """Check every host pair of every network in an inventory, both directions, over SSH."""
     from jumbopath.mesh.inventory import load_inventory
@@ -225,9 +269,10 @@ def mesh_command(
                 )
             options = SshOptions(
                 ssh_config=str(ssh_config) if ssh_config is not None else None,
-                connect_timeout_s=connect_timeout,
-                timeout_s=timeout,
+                connect_timeout_s=_seconds("--connect-timeout", connect_timeout, 0.1, 600),
+                timeout_s=_seconds("--timeout", timeout, 0.1, 86_400),
                 concurrency=concurrency,
+                check_args=_check_args(probe, flows, soak),
             )
             try:
                 runs = fan_out(inv, options, on_done=_progress(len(inv.hosts), out != "text"))

@@ -11,7 +11,7 @@ and output. The bounded JSON readers are :mod:`jumbopath.mesh.bounded`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -127,11 +127,16 @@ class HostRun:
 
 
 def remote_script(
-    command: str, runs: list[tuple[str, int, list[str], int | None]], nonce: str
+    command: str,
+    runs: list[tuple[str, int, list[str], int | None]],
+    nonce: str,
+    extra: Sequence[str] = (),
 ) -> str:
     """The POSIX shell script one SSH session runs.
 
-    ``runs`` holds (network, expected MTU, addresses, family). The checks of
+    ``runs`` holds (network, expected MTU, addresses, family); ``extra`` are
+    further ``check`` options for every network (``--probe``, ``--flows``,
+    ``--soak``), already validated. The checks of
     all networks start at once (each into its own files in a private folder
     made by ``mktemp -d``: no predictable name, mode 700); their outputs are
     then printed in order, each framed by marker lines carrying ``nonce`` on
@@ -149,7 +154,7 @@ def remote_script(
         "trap 'exit 1' HUP INT TERM",
     ]
     for i, (_network, mtu, addresses, family) in enumerate(runs):
-        words = ["check", "--json", "--expect", str(mtu)]
+        words = ["check", "--json", "--expect", str(mtu), *extra]
         if family in (4, 6):
             words.append(f"-{family}")
         argv = " ".join([command] + [shlex.quote(w) for w in [*words, "--", *addresses]])

@@ -77,6 +77,8 @@ class SshOptions:
     """The OpenSSH client to run."""
     max_output: int = MAX_OUTPUT
     """Most bytes read from a session's stdout, and from its stderr; past it the session ends."""
+    check_args: tuple[str, ...] = ()
+    """Further options for every remote ``check`` (``--probe``, ``--flows``, ``--soak``)."""
 
 
 # Classification of ssh's own failures (exit status 255), first match wins.
@@ -238,7 +240,10 @@ def run_host(
         return HostRun(name)
     nonce = secrets.token_hex(6)
     script = remote_script(
-        host.command, [(n, m, [a for _, a in t], f) for n, m, t, f in work], nonce
+        host.command,
+        [(n, m, [a for _, a in t], f) for n, m, t, f in work],
+        nonce,
+        options.check_args,
     )
     argv = ssh_argv(host, "sh -c " + shlex.quote(script), options)
     start = time.monotonic()
