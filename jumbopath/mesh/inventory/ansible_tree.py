@@ -237,7 +237,7 @@ def _depths(tree: Tree, parents: Mapping[str, list[str]]) -> dict[str, int]:
             )
         if name in depth:
             return depth[name]
-        if len(trail) > MAX_DEPTH:
+        if len(trail) > MAX_DEPTH:  # bounds the recursion; the depth itself is checked below
             raise bad(
                 tree.source,
                 tree.groups[name].line,
@@ -247,6 +247,12 @@ def _depths(tree: Tree, parents: Mapping[str, list[str]]) -> dict[str, int]:
             d = 0
         else:
             d = 1 + max((visit(p, trail + (name,)) for p in parents[name]), default=0)
+        if d > MAX_DEPTH:
+            raise bad(
+                tree.source,
+                tree.groups[name].line,
+                f"groups are nested more than {MAX_DEPTH} deep (group {name!r})",
+            )
         depth[name] = d
         return d
 
