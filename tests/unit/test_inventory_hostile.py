@@ -57,13 +57,26 @@ CASES: list[tuple[str, str, str | bytes, Setup, str]] = [
     ("binary file", "inv.yml", b"networks:\n\x00\x01\x02", None, r":2: a binary file"),
     ("invalid utf-8", "inv.yml", b"networks:\n  s: \xff\xfe\n", None, r":2: not UTF-8 text"),
     ("larger than 4 MiB", "inv.yml", "#" * (MAX_FILE_BYTES + 1), None, r"larger than 4 MiB"),
-    ("deep flow nesting", "inv.yml", "a: " + "[" * 5000 + "]" * 5000, None, r"more than 32 deep"),
+    (
+        "deep flow nesting",
+        "inv.yml",
+        "a: " + "[" * 5000 + "]" * 5000,
+        None,
+        r"(more than 32|maximum nesting) dep",
+    ),
     (
         "deep block nesting",
         "inv.yml",
         "".join(" " * i + f"k{i}:\n" for i in range(60)),
         None,
         r"more than 32 deep",
+    ),
+    (
+        "nesting of 40",
+        "inv.yml",
+        "a: " + "[" * 40 + "]" * 40,
+        None,
+        r":1: nested more than 32 deep",
     ),
     ("billion laughs", "inv.yml", bomb(9), None, r":3: aliases repeat more than 10000 nodes"),
     ("recursive alias", "inv.yml", "all: &a {children: {g: *a}}\n", None, r"recursive alias"),
@@ -82,7 +95,7 @@ CASES: list[tuple[str, str, str | bytes, Setup, str]] = [
         "hosts.ini",
         "".join(f"[g{i}]\nn[0:9999]\n" for i in range(6)),
         None,
-        r"more than 50000 host entries|expands to 10000 hosts",
+        r"expands to 10000 hosts: an inventory may list at most 50000 host entries",
     ),
     ("too many groups", "hosts.ini", "".join(f"[g{i}]\n" for i in range(2001)), None, r"groups"),
     (
@@ -213,6 +226,16 @@ def test_bad_inventory_is_one_usage_line(
 
 def test_there_are_at_least_25_distinct_cases() -> None:
     assert len({c[0] for c in CASES}) >= 25
+
+
+def test_yaml_nodes_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jumbopath.mesh.inventory import yamlload
+
+    monkeypatch.setattr(yamlload, "MAX_YAML_NODES", 1000)
+    path = tmp_path / "inv.yml"
+    path.write_text("all: [" + "1, " * 1000 + "1]\n")
+    with pytest.raises(UsageError, match=r"inv.yml:1: more than 1000 YAML nodes"):
+        load_inventory(path)
 
 
 def test_billion_laughs_costs_little() -> None:

@@ -150,11 +150,16 @@ def expand_pattern(
     pieces.append([_literal(pattern[last:], pattern, source, line)])
     total = math.prod(len(p) for p in pieces)
     if total > limit:
+        what = (
+            f"host range {show(pattern)} expands to {total} hosts"
+            if total > 1
+            else f"host {show(pattern)}"
+        )
         raise bad(
             source,
             line,
-            f"host range {show(pattern)} expands to {total} hosts; an inventory may list "
-            f"at most {MAX_HOST_ENTRIES}",
+            f"{what}: an inventory may list at most {MAX_HOST_ENTRIES} host entries "
+            "(a host counts once per group it is in)",
         )
     out = [""]
     for piece in pieces:

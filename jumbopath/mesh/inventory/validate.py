@@ -24,6 +24,8 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 """Largest inventory or variables file read."""
 MAX_DEPTH = 32
 """Deepest nesting of YAML collections, and of Ansible groups."""
+MAX_YAML_NODES = 300_000
+"""YAML nodes (scalars and collections) in one document."""
 MAX_ALIAS_NODES = 10_000
 """YAML nodes that aliases (``*name``) may repeat in one document, in all."""
 MAX_HOSTS = 10_000

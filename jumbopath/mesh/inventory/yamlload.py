@@ -8,6 +8,8 @@ messages) and refuses, while composing and before anything is built:
 - collections nested deeper than :data:`MAX_DEPTH` (PyYAML's composer
   recurses once per level, so a deep document would otherwise end in
   ``RecursionError``);
+- more than :data:`MAX_YAML_NODES` nodes (the file size alone would let
+  two million tiny ones through, minutes of work and gigabytes);
 - aliases that together repeat more than :data:`MAX_ALIAS_NODES` nodes
   (the "billion laughs": nine anchors of nine aliases each make a few
   hundred bytes stand for 10**9 strings), and an alias inside the node it
@@ -17,15 +19,20 @@ messages) and refuses, while composing and before anything is built:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+import yaml.cyaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.resolver import Resolver
 
 from jumbopath.mesh.inventory.validate import (
     MAX_ALIAS_NODES,
     MAX_DEPTH,
     MAX_FILE_BYTES,
+    MAX_YAML_NODES,
     bad,
 )
 from jumbopath.safe import safe_text
@@ -77,12 +84,30 @@ class LineDict(dict):  # type: ignore[type-arg,unused-ignore]
     key_lines: dict[Any, int]
 
 
-class LineLoader(yaml.SafeLoader):
+if TYPE_CHECKING:
+    _SafeBase = yaml.SafeLoader
+elif getattr(yaml, "__with_libyaml__", False):
+
+    class _SafeBase(Composer, yaml.cyaml.CParser, SafeConstructor, Resolver):
+        """libyaml scans and parses (fast, not recursive); composing stays in Python."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+else:
+    _SafeBase = yaml.SafeLoader
+
+
+class LineLoader(_SafeBase):
     """A bounded SafeLoader that remembers the line of every mapping (for messages)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self._nodes = 0
         self._alias_nodes = 0
         self._sizes: dict[Node, int] = {}
 
@@ -107,6 +132,12 @@ class LineLoader(yaml.SafeLoader):
                         event.start_mark,
                     )
             return super().compose_node(parent, index)
+        self._nodes += 1
+        if self._nodes > MAX_YAML_NODES:
+            raise LimitError(
+                f"more than {MAX_YAML_NODES} YAML nodes: jumbopath reads at most that many",
+                self.peek_event().start_mark,
+            )
         nested = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
         if nested:
             self._depth += 1
