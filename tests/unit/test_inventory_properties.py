@@ -23,6 +23,7 @@ from jumbopath.mesh.inventory import (
     parse_jumbopath,
     parse_yaml,
 )
+from jumbopath.mesh.inventory.yamlload import LineLoader, PureLineLoader
 
 SETTINGS = settings(
     max_examples=40,
@@ -147,7 +148,8 @@ def deep_documents(draw: st.DrawFn) -> str:
 @SETTINGS
 @given(text=yaml_like)
 def test_random_yaml_like_text(folder: Path, text: str) -> None:
-    outcome(lambda: load_yaml_text(text, "t.yml"))
+    for loader in (LineLoader, PureLineLoader):
+        outcome(lambda loader=loader: load_yaml_text(text, "t.yml", loader))
     load_all_formats(folder, "t.yml", text)
     outcome(lambda: parse_ini(text, str(folder / "t.ini")))
 
@@ -190,12 +192,14 @@ def test_random_ini(folder: Path, text: str) -> None:
 @given(text=alias_documents())
 def test_aliases(folder: Path, text: str) -> None:
     load_all_formats(folder, "a.yml", text)
+    outcome(lambda: load_yaml_text(text, "a.yml", PureLineLoader))
 
 
 @settings(SETTINGS, max_examples=15)
 @given(text=deep_documents())
 def test_deep_nesting(folder: Path, text: str) -> None:
     load_all_formats(folder, "deep.yml", text)
+    outcome(lambda: load_yaml_text(text, "deep.yml", PureLineLoader))
 
 
 @SETTINGS

@@ -101,8 +101,14 @@ else:
     _SafeBase = yaml.SafeLoader
 
 
-class LineLoader(_SafeBase):
-    """A bounded SafeLoader that remembers the line of every mapping (for messages)."""
+if TYPE_CHECKING:
+    _MixinBase = yaml.SafeLoader
+else:
+    _MixinBase = object
+
+
+class _Bounded(_MixinBase):
+    """Limits applied while composing (so before anything is built), on any SafeLoader."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -153,6 +159,14 @@ class LineLoader(_SafeBase):
         return node
 
 
+class LineLoader(_Bounded, _SafeBase):
+    """A bounded SafeLoader that remembers the line of every mapping (for messages)."""
+
+
+class PureLineLoader(_Bounded, yaml.SafeLoader):
+    """The same on PyYAML's pure-Python parser (used when libyaml is missing)."""
+
+
 def _children(node: Node) -> list[Node]:
     if isinstance(node, SequenceNode):
         return list(node.value)
@@ -173,10 +187,11 @@ def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> dict[Any, 
     return mapping
 
 
-LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type,unused-ignore]
-)
+for _loader in (LineLoader, PureLineLoader):
+    _loader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+        _construct_mapping,  # type: ignore[arg-type,unused-ignore]
+    )
 
 
 class VarsLoader(LineLoader):
