@@ -316,3 +316,20 @@ def test_ordinary_ssh_settings_pass(tmp_path: Path, ssh: str, user: str, command
     path.write_text(own_host(ssh=ssh, user=user, command=command))
     host = load_inventory(path).host("a")
     assert (host.ssh_host, host.user, host.command) == (ssh, user, command)
+
+
+def test_values_are_shown_short_and_cheaply() -> None:
+    from jumbopath.mesh.inventory import show
+    from jumbopath.mesh.inventory.yamlload import LineDict
+
+    huge = LineDict({i: "x" * 100 for i in range(200_000)})
+    start = time.monotonic()
+    shown = [show(huge), show([huge] * 1000), show(b"\x1b" * 10**6), show("\x1b[2J" * 10**6)]
+    assert time.monotonic() - start < 0.05
+    assert all(len(s) <= 80 and "\x1b" not in s for s in shown), shown
+    assert show("big") == "'big'"
+
+
+def test_a_nul_in_the_path_is_no_such_file() -> None:
+    with pytest.raises(UsageError, match=r"a\\x00b: no such inventory file"):
+        load_inventory("a\x00b")

@@ -52,7 +52,7 @@ def load_inventory(path: str | Path, fmt: str = "auto") -> Inventory:
         )
     try:
         is_file = p.is_file()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         is_file = False
     if not is_file:
         raise bad(source, None, "no such inventory file")

@@ -52,7 +52,23 @@ _SCOPE_RE = re.compile(r"[A-Za-z0-9_.\-]{1,15}")
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _COMMAND_BAD = re.compile(r"[;&|<>()`#]|\$\(")
 
-_repr = reprlib.Repr()
+
+class _Short(reprlib.Repr):
+    """reprlib that also keeps subclasses (a YAML mapping is a dict subclass) and bytes short."""
+
+    def repr1(self, x: Any, level: int) -> str:
+        if isinstance(x, dict):
+            return self.repr_dict(x, level)
+        if isinstance(x, list):
+            return self.repr_list(x, level)
+        if isinstance(x, str):
+            return self.repr_str(x[: self.maxstring + 1], level)
+        if isinstance(x, (bytes, bytearray)):
+            return repr(bytes(x[: self.maxstring])) + ("..." if len(x) > self.maxstring else "")
+        return super().repr1(x, level)
+
+
+_repr = _Short()
 _repr.maxlevel = 3
 _repr.maxstring = _repr.maxother = _repr.maxlong = SHOWN
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = _repr.maxfrozenset = 4
