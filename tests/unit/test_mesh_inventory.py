@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from jumbopath.errors import UsageError
-from jumbopath.mesh.ansible import expand_pattern
-from jumbopath.mesh.inventory import load_inventory
+from jumbopath.mesh.inventory import expand_pattern, load_inventory
 from jumbopath.status import ExitCode
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
