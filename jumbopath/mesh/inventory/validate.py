@@ -253,11 +253,23 @@ def check_ssh_host(source: str, host: str, value: Any, line: int | None = None) 
     return text
 
 
+_SHELL_CHARS = set("`$;&|<>()\\\"'*?[]{}!#")
+
+
 def check_identity(source: str, host: str, value: Any, line: int | None = None) -> str | None:
-    """A private key file (``ssh -i``); None when unset."""
+    """A private key file (``ssh -i``); None when unset. A path, not shell text: ssh never
+    hands it to a shell, but a path with shell characters is a mistake or an attack."""
     if value is None or value == "":
         return None
-    return _text(source, host, "identity_file", value, 4096, line)
+    text = _text(source, host, "identity_file", value, 4096, line)
+    if text.startswith("-") or _SHELL_CHARS & set(text):
+        raise bad(
+            source,
+            line,
+            f"host {host!r}: identity_file {show(text)} must be a plain path "
+            "(no leading - and no shell characters)",
+        )
+    return text
 
 
 def check_command(source: str, host: str, value: Any, line: int | None = None) -> str:
