@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from jumbopath.direction import DirectionConfig, DirectionTest
-from jumbopath.egress import Egress
 from jumbopath.engine import Job, drive
-from jumbopath.environment import Environment, SystemEnvironment
+from jumbopath.environment import SystemEnvironment
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
 from jumbopath.model import (
@@ -33,10 +33,14 @@ from jumbopath.model import (
     Status,
     remark,
 )
-from jumbopath.probers.base import Prober, Target
 from jumbopath.search import MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
+
+if TYPE_CHECKING:  # names for annotations only: psutil loads with the first route lookup
+    from jumbopath.egress import Egress
+    from jumbopath.environment import Environment
+    from jumbopath.probers.base import Prober, Target
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` whenever a target's search finishes."""
