@@ -13,8 +13,10 @@ always torn down):
 
 Every ``--at REV`` (repeatable) is exported with ``git archive`` and measured
 side by side in the same run, the order of the versions rotating from run to
-run; without ``--at`` the working tree is measured. For every command and
-version it reports the median (and fastest) wall time and the median CPU time
+run; without ``--at`` the working tree is measured, and ``--path DIR`` adds
+any folder holding a ``jumbopath`` package (a patched copy, say). Each
+version's bytecode is compiled first, as installing it does. For every
+command and version it reports the median (and fastest) wall time and the median CPU time
 of ``--runs`` runs (default 7), then, from as many more runs under
 ``python -X importtime``, how many modules the command loaded, their summed
 import time, which packages cost the most, and whether it loaded scapy,
