@@ -365,10 +365,13 @@ def summarize(results: dict[str, Any], codes: Sequence[Code], cmds: Sequence[Com
 
 def report(results: dict[str, Any]) -> str:
     rows = results["summary"]
-    lines = ["Whole process (medians; wall = start to exit of the command alone)"]
+    lines = [
+        "Whole process (medians; wall = start to exit of the command alone; "
+        "idle = the CPUs' idle share just before a run)"
+    ]
     lines.append(
         table(
-            ["command", "code", "wall", "fastest", "cpu", "modules", "imports", "loads"],
+            ["command", "code", "wall", "fastest", "cpu", "idle", "modules", "imports", "loads"],
             [
                 [
                     s["command"],
@@ -376,13 +379,14 @@ def report(results: dict[str, Any]) -> str:
                     fmt_s(s["median_wall_s"], 3),
                     fmt_s(s["min_wall_s"], 3),
                     fmt_s(s["median_cpu_s"], 3),
+                    "-" if s["median_idle"] is None else f"{100 * s['median_idle']:.0f}%",
                     "-" if s["modules"] is None else f"{s['modules']:.0f}",
                     "-" if s["median_import_ms"] is None else f"{s['median_import_ms']:.0f} ms",
                     s["loads"],
                 ]
                 for s in rows
             ],
-            right=(2, 3, 4, 5, 6),
+            right=(2, 3, 4, 5, 6, 7),
         )
     )
     lines.append("")
