@@ -16,10 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from jumbopath.egress import Egress
 from jumbopath.errors import NoRoute, UsageError
-from jumbopath.probers.base import Prober, Target
-from jumbopath.probers.simulated import SimPath, SimulatedProber
+from jumbopath.probers.base import Target
+
+# The system's side (psutil, the raw prober and scapy) and the simulated one
+# load only when a method needs them: importing this module costs neither.
+if TYPE_CHECKING:
+    from jumbopath.egress import Egress
+    from jumbopath.probers.base import Prober
+    from jumbopath.probers.simulated import SimPath
 
 if TYPE_CHECKING:
     from jumbopath.switches.graph import L2Graph
@@ -125,6 +130,8 @@ class SimulatedEnvironment:
         return targets
 
     def egress(self, target: Target) -> Egress:
+        from jumbopath.egress import Egress
+
         if target.address in self.routes:
             return self.routes[target.address]
         path = self.paths.get(target.address)
@@ -138,6 +145,8 @@ class SimulatedEnvironment:
         return list(self.local.get(interface, ()))
 
     def prober(self) -> Prober:
+        from jumbopath.probers.simulated import SimulatedProber
+
         prober = SimulatedProber(dict(self.paths), seed=self.seed)
         self.probers.append(prober)
         return prober

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from jumbopath.egress import Egress
 from jumbopath.errors import UsageError
 from jumbopath.model import PathResult, Protocol
 from jumbopath.probers.base import Target
 from jumbopath.safe import safe_text
+
+if TYPE_CHECKING:  # for annotations only: psutil loads with the first route lookup
+    from jumbopath.egress import Egress
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` whenever a target's search finishes."""

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from jumbopath.direction import DirectionConfig, DirectionTest
-from jumbopath.egress import Egress
 from jumbopath.engine import Job, drive
-from jumbopath.environment import Environment, SystemEnvironment
+from jumbopath.environment import SystemEnvironment
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
 from jumbopath.model import (
@@ -36,11 +36,15 @@ from jumbopath.model import (
     remark,
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
-from jumbopath.probers.base import Prober, Target
 from jumbopath.realflows import fallback_stage, flows_stage, soak_stage
 from jumbopath.search import MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
+
+if TYPE_CHECKING:  # names for annotations only: psutil loads with the first route lookup
+    from jumbopath.egress import Egress
+    from jumbopath.environment import Environment
+    from jumbopath.probers.base import Prober, Target
 
 #: Bound on the localization time of one run, seconds, plus one per extra failing
 #: target (they share routers' ICMP budgets, about one answer per second), capped.
