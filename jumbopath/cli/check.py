@@ -8,18 +8,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from jumbopath.cli import app
 from jumbopath.errors import JumbopathError, UsageError
-from jumbopath.model import Report
-from jumbopath.pathstate import parse_probe
-from jumbopath.pipeline import CheckConfig, check
+from jumbopath.pathstate import CheckConfig, parse_probe
 from jumbopath.sizes import check_mtu
 from jumbopath.status import exit_code_for
+
+if TYPE_CHECKING:  # the pipeline (and its imports) load only when a check runs
+    from rich.progress import Progress
+
+    from jumbopath.model import Report
 
 
 class Format(str, Enum):
@@ -58,6 +61,13 @@ def progress_for(total_label: str, enabled: bool) -> Progress | None:
     """A progress display on stderr, only for a terminal."""
     if not enabled:
         return None
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     return Progress(
         TextColumn(total_label),
         BarColumn(),
@@ -267,6 +277,8 @@ def check_command(
     the big packets die. Every path's MTU is confirmed over many flows, and
     soaked at full size against loss that only hits big frames.
     """
+    from jumbopath.pipeline import check
+
     config = CheckConfig(
         targets=tuple(targets or ()),
         expect=expect,

@@ -21,7 +21,7 @@ from jumbopath.cli.check import (
     field_options,
     run_report,
 )
-from jumbopath.pipeline import CheckConfig, trace
+from jumbopath.pathstate import CheckConfig
 
 
 @app.command("trace")
@@ -50,6 +50,8 @@ def trace_command(
     vanish between two hops with no error: a black-hole router or a switch
     port), or none.
     """
+    from jumbopath.pipeline import trace
+
     config = CheckConfig(
         targets=tuple(targets or ()),
         expect=expect,

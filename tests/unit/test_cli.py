@@ -83,7 +83,7 @@ def _main_exit(argv: list[str]) -> int:
 def test_internal_error_is_one_line_and_exit_4(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import jumbopath.cli.check as check_cli
+    import jumbopath.pipeline as check_cli
 
     monkeypatch.setattr(check_cli, "check", _raise_hostile)
     assert _main_exit(["check", "198.18.2.1"]) == ExitCode.INTERNAL == 4
@@ -101,7 +101,7 @@ def test_internal_error_is_one_line_and_exit_4(
 def test_internal_error_with_debug_shows_the_traceback_and_still_exits_4(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import jumbopath.cli.check as check_cli
+    import jumbopath.pipeline as check_cli
 
     monkeypatch.setattr(check_cli, "check", _raise_hostile)
     assert _main_exit(["--debug", "check", "198.18.2.1"]) == ExitCode.INTERNAL
@@ -152,7 +152,7 @@ def test_error_lines_are_terminal_safe() -> None:
 def test_an_interrupt_is_130_and_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import jumbopath.cli.check as check_cli
+    import jumbopath.pipeline as check_cli
 
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt

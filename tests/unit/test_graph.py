@@ -116,7 +116,7 @@ def test_terminal_chain_marks_the_break() -> None:
 
 @pytest.fixture
 def stub_trace(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    import jumbopath.cli.trace as cli_trace
+    import jumbopath.pipeline as cli_trace
 
     seen: list[object] = []
 
