@@ -68,11 +68,13 @@ def drive(
     max_time_s: float = 10.0,
     on_progress: Callable[[int, int], None] | None = None,
     pacing: PacingConfig | None = None,
+    until: Callable[[], bool] | None = None,
 ) -> float:
     """Run every job until it is done or ``max_time_s`` passes. Returns elapsed seconds.
 
     ``on_progress``, if given, is called as ``on_progress(done_count, total)``
-    whenever a job finishes.
+    whenever a job finishes. ``until``, if given, ends the drive early as soon
+    as it returns true (the jobs that matter are done; the rest are optional).
 
     A :class:`~jumbopath.pacing.Pacer` decides which planners may send: bytes
     and probes in flight stay below what this host can take back, and only a
@@ -93,7 +95,7 @@ def drive(
             finished = len(jobs) - len(active)
             if on_progress is not None:
                 on_progress(finished, len(jobs))
-        if not active or now >= deadline:
+        if not active or now >= deadline or (until is not None and until()):
             break
         pacer.expire(now)
         turn = (turn + 1) % len(active)

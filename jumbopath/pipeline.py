@@ -50,8 +50,11 @@ if TYPE_CHECKING:  # names for annotations only: psutil loads with the first rou
 #: target (they share routers' ICMP budgets, about one answer per second), capped.
 LOCATE_MAX_TIME_S = 3.0
 LOCATE_MAX_TIME_CAP_S = 8.0
-#: Passing targets mapped alongside failing ones so they can be compared (triangulate).
-MAX_COMPARED = 32
+#: Passing targets mapped alongside failing ones so they can be compared (triangulate):
+#: the nearest few per failing target (by address), a handful in all. Every one
+#: costs the shared routers ICMP budget the failing targets' localization needs.
+COMPARED_PER_FAILING = 2
+MAX_COMPARED = 8
 
 __all__ = ["CheckConfig", "PathState", "check", "trace"]
 
@@ -253,13 +256,8 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
         mapped = (Status.OK, Status.UNREACHABLE)
         chosen += [s for s in measured if s not in failing and s.done().status in mapped]
     elif failing:
-        families = {s.target.family for s in failing}
-        passing = [
-            s
-            for s in measured
-            if s.done().status is Status.OK and s.target.family in families
-        ]
-        chosen += passing[:MAX_COMPARED]
+        passing = [s for s in measured if s.done().status is Status.OK]
+        chosen += _compared(failing, passing)
     if not chosen and not directions:
         return
     pacer = HopPacer()
@@ -272,11 +270,38 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
         (s, Job(s.target, Locator(_locate_config(s, label=label, budget=budget), pacer)))
         for s in chosen
     ]
-    drive(prober, [*(j for _, j in locators), *(j for _, j in directions)], max_time_s=budget + 1)
+    # The passing targets are mapped only to compare: the drive ends when the
+    # failing targets' localization and one-way tests are done.
+    needed = [j for s, j in locators if s in failing] + [j for _, j in directions]
+    required = None if trace_all or not failing else (lambda: all(j.planner.done for j in needed))
+    drive(
+        prober,
+        [*(j for _, j in locators), *(j for _, j in directions)],
+        max_time_s=budget + 1,
+        until=required,
+    )
     for state, job in locators:
         state.result = _with_location(state.done(), job.planner.abandon(prober.now()))
     for state, test in directions:
         state.result = _with_direction(state.done(), test.planner, prober.now())
+
+
+def _compared(failing: Sequence[PathState], passing: Sequence[PathState]) -> list[PathState]:
+    """The passing targets most likely behind the same last hop as a failing one:
+    same family, the longest address prefix in common."""
+    import ipaddress
+
+    def number(state: PathState) -> int:
+        return int(ipaddress.ip_address(state.target.address))
+
+    chosen: list[PathState] = []
+    for bad in failing:
+        near = sorted(
+            (s for s in passing if s.target.family == bad.target.family and s not in chosen),
+            key=lambda s: number(s) ^ number(bad),
+        )
+        chosen += near[:COMPARED_PER_FAILING]
+    return chosen[:MAX_COMPARED]
 
 
 def _direction_jobs(failing: Sequence[PathState]) -> list[tuple[PathState, Job[DirectionTest]]]:

@@ -71,6 +71,12 @@ class SearchConfig:
     max_time_s: float = 5.0
     """Hard bound on probing time for this target."""
     unreachable_after: int = 10
+    unreachable_min_s: float = 3.0
+    """Silence that makes a target unreachable lasts at least this long: a router
+    resolving a new neighbour tries 3 times, 1 s apart (ARP/ND), and drops what
+    queues meanwhile; a host that answers late is not "unreachable"."""
+    control_gap_s: float = 0.5
+    """While waiting out ``unreachable_min_s``: one control probe this often."""
     """Lost control probes (and no answer at all) that make a target unreachable."""
     confirm_burst: int = 4
     """Probes per confirmation round once loss has been seen."""
@@ -146,6 +152,7 @@ class MtuSearch:
     _ignored: int = 0
     _control_lost: int = 0
     _control_sent: int = 0
+    _last_control: float | None = None
     _result: SearchResult | None = None
     _last_poll: float = float("-inf")
 
@@ -171,8 +178,10 @@ class MtuSearch:
 
     def wake_at(self) -> float | None:
         """When the engine should call :meth:`poll` again even if nothing arrives."""
-        if self.done or not self._inflight:
+        if self.done:
             return None
+        if not self._inflight:
+            return self._next_control_at()
         presume, final = self._presume_s(), self.timeout_s()
         times = []
         for f in self._inflight.values():
@@ -362,6 +371,7 @@ class MtuSearch:
             elif (
                 lost_controls >= cfg.unreachable_after
                 and not self._inflight
+                and now - self._started >= cfg.unreachable_min_s
                 or hard is not None
                 and hard <= CONTROL_SIZE[cfg.family]
                 and not self._inflight
@@ -446,12 +456,23 @@ class MtuSearch:
     _pending_sizes: dict[int, int] = field(default_factory=dict)
     _lost_sizes: dict[int, int] = field(default_factory=dict)
 
+    def _next_control_at(self) -> float | None:
+        """When to send the next lone control while silence is waited out, if at all."""
+        cfg = self.config
+        if self._lower() is not None or self._started is None or self._last_control is None:
+            return None
+        if self._control_lost < cfg.unreachable_after:
+            return None
+        end = self._started + cfg.unreachable_min_s
+        return min(self._last_control + cfg.control_gap_s, end)
+
     def _request(self, size: int, *, control: bool = False) -> ProbeRequest:
         key = self._next_key
         self._next_key += 1
         if control:
             self._controls.add(key)
             self._control_sent += 1
+            self._last_control = self._last_poll
         self._pending_sizes[key] = size
         cfg = self.config
         return ProbeRequest(key, size, protocol=cfg.protocol, flow=cfg.flow, port=cfg.port)
@@ -469,9 +490,15 @@ class MtuSearch:
         if low is None:
             # Nothing answered yet: send the rest of the control probes that
             # decide whether the target is reachable at all.
-            if not self._inflight and self._control_lost < cfg.unreachable_after:
+            if self._inflight:
+                return []
+            if self._control_lost < cfg.unreachable_after:
                 missing = cfg.unreachable_after - self._control_lost
                 return [self._request(control, control=True) for _ in range(missing)]
+            # All lost, but not for long enough yet: one control now and then.
+            due = self._next_control_at()
+            if due is not None and due <= now:
+                return [self._request(control, control=True)]
             return []
         upper, proven = self._upper(now, low)
         if upper <= low + 1:

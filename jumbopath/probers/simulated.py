@@ -91,6 +91,9 @@ class SimPath:
     """False: the target drops TCP probes silently."""
     loss: float = 0.0
     """Probability a packet is lost, each way."""
+    silent_until_s: float = 0.0
+    """Nothing reaches the target before this (virtual) time: a router still
+    resolving a new neighbour, or a host coming up."""
     big_loss: float = 0.0
     """Extra probability that a packet larger than ``big_from`` is lost (a bad optic)."""
     big_from: int = 1500
@@ -185,6 +188,8 @@ class SimulatedProber:
         ttl = request.ttl if request.ttl is not None else 64
         delay = path.hop_delay_s
         if self._lost(path) or (size > path.big_from and self._rng.random() < path.big_loss):
+            return token
+        if self._clock < path.silent_until_s:
             return token
         for i, segment in enumerate(path.segments):
             # Router i (1-based) sits before segment i; it checks TTL first,

@@ -327,3 +327,13 @@ def test_switches_name_the_port_behind_a_silent_break() -> None:
     assert "sw-c port Ethernet1/7 (toward stor-b) has MTU 1500" in doc["results"][0]["break"][
         "explanation"
     ]
+
+
+def test_a_target_silent_for_two_seconds_is_measured_not_unreachable() -> None:
+    """A router resolving a new neighbour drops the first packets for up to ~3 s."""
+    (r,) = run({DST: path(seg(), seg(), silent_until_s=2.0)}).results
+    assert (r.status, r.path_mtu) == (Status.OK, 9000)
+    p = path(seg(), seg(), answers_echo=False, answers_tcp=False, answers_udp=False)
+    (r,) = run({DST: p}).results
+    assert r.status is Status.UNREACHABLE and r.elapsed_s >= 3.0
+
