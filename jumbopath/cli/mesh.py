@@ -41,7 +41,9 @@ def _output(fmt: str, as_json: bool) -> str:
     return fmt
 
 
-def _finish(mesh: Mesh, fmt: str, save: Path | None, compare: Path | None) -> None:
+def _finish(
+    mesh: Mesh, fmt: str, save: Path | None, compare: Path | None, textfile: str | None = None
+) -> None:
     """Render, save, compare; raise the exit status."""
     from jumbopath.mesh import document
     from jumbopath.render.mesh import render_changes, render_mermaid, render_text
@@ -51,6 +53,12 @@ def _finish(mesh: Mesh, fmt: str, save: Path | None, compare: Path | None) -> No
     changes = document.compare(previous, doc) if previous is not None else None
     if save is not None:
         document.save(doc, save)
+    if textfile is not None:
+        import time
+
+        from jumbopath.render import prometheus as prom
+
+        prom.write_textfile([*prom.mesh_metrics(doc), prom.timestamp_metric(time.time())], textfile)
     console = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
     if fmt == "json":
         if changes is not None:
@@ -207,6 +215,12 @@ CompareFile = Annotated[
         "--compare", help="Show only what changed since a --save; exit 1 on a regression."
     ),
 ]
+TextFile = Annotated[
+    str | None,
+    typer.Option(
+        "--textfile", help="Also write Prometheus metrics to this .prom file (atomically)."
+    ),
+]
 InventoryFormat = Annotated[
     str, typer.Option("--inventory-format", help=f"One of: {', '.join(FORMATS)}.")
 ]
@@ -238,6 +252,7 @@ def mesh_command(
     fmt: OutputFormat = "text",
     save: SaveFile = None,
     compare: CompareFile = None,
+    textfile: TextFile = None,
     inventory_format: InventoryFormat = "auto",
     probe: Annotated[
         str | None,
@@ -281,7 +296,7 @@ def mesh_command(
                     raise
                 mesh = build_mesh(inv.networks, stop.runs)
                 _show_interrupted(mesh, out, stop, len(stop.runs), save is not None)
-            _finish(build_mesh(inv.networks, runs), out, save, compare)
+            _finish(build_mesh(inv.networks, runs), out, save, compare, textfile)
     except Interrupted as stop:
         typer.echo(f"jumbopath: interrupted ({stop.name})", err=True)
         raise typer.Exit(stop.exit_status) from None
@@ -305,6 +320,7 @@ def report_command(
     fmt: OutputFormat = "text",
     save: SaveFile = None,
     compare: CompareFile = None,
+    textfile: TextFile = None,
     inventory_format: InventoryFormat = "auto",
 ) -> None:
     """Merge per-host 'check --json' results (from Ansible, cron, ...) into the mesh matrix."""
@@ -326,4 +342,4 @@ def report_command(
         networks = [n for n in networks if n.name in network]
     if compare is not None and not compare.is_file():
         raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
-    _finish(build_mesh(networks, runs), out, save, compare)
+    _finish(build_mesh(networks, runs), out, save, compare, textfile)
