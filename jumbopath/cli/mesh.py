@@ -42,11 +42,24 @@ def _output(fmt: str, as_json: bool) -> str:
 
 
 def _finish(
-    mesh: Mesh, fmt: str, save: Path | None, compare: Path | None, textfile: str | None = None
+    mesh: Mesh,
+    fmt: str,
+    save: Path | None,
+    compare: Path | None,
+    textfile: str | None = None,
+    switches: str | None = None,
 ) -> None:
     """Render, save, compare; raise the exit status."""
     from jumbopath.mesh import document
     from jumbopath.render.mesh import render_changes, render_mermaid, render_text
+
+    if switches is not None and any(
+        c.break_ is not None for n in mesh.networks for c in n.cells
+    ):
+        from jumbopath.environment import SystemEnvironment
+        from jumbopath.mesh.switchports import with_switch_ports
+
+        mesh = with_switch_ports(mesh, SystemEnvironment().switch_map(switches))
 
     previous = document.load(compare) if compare is not None else None
     doc = document.to_document(mesh)
@@ -215,6 +228,14 @@ CompareFile = Annotated[
         "--compare", help="Show only what changed since a --save; exit 1 on a regression."
     ),
 ]
+SwitchesFile = Annotated[
+    str | None,
+    typer.Option(
+        "--switches",
+        help="A switches file (see `jumbopath switches`): name the switch port behind "
+        "every silent break.",
+    ),
+]
 TextFile = Annotated[
     str | None,
     typer.Option(
@@ -253,6 +274,7 @@ def mesh_command(
     save: SaveFile = None,
     compare: CompareFile = None,
     textfile: TextFile = None,
+    switches: SwitchesFile = None,
     inventory_format: InventoryFormat = "auto",
     probe: Annotated[
         str | None,
@@ -296,7 +318,7 @@ def mesh_command(
                     raise
                 mesh = build_mesh(inv.networks, stop.runs)
                 _show_interrupted(mesh, out, stop, len(stop.runs), save is not None)
-            _finish(build_mesh(inv.networks, runs), out, save, compare, textfile)
+            _finish(build_mesh(inv.networks, runs), out, save, compare, textfile, switches)
     except Interrupted as stop:
         typer.echo(f"jumbopath: interrupted ({stop.name})", err=True)
         raise typer.Exit(stop.exit_status) from None
@@ -321,6 +343,7 @@ def report_command(
     save: SaveFile = None,
     compare: CompareFile = None,
     textfile: TextFile = None,
+    switches: SwitchesFile = None,
     inventory_format: InventoryFormat = "auto",
 ) -> None:
     """Merge per-host 'check --json' results (from Ansible, cron, ...) into the mesh matrix."""
@@ -342,4 +365,4 @@ def report_command(
         networks = [n for n in networks if n.name in network]
     if compare is not None and not compare.is_file():
         raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
-    _finish(build_mesh(networks, runs), out, save, compare, textfile)
+    _finish(build_mesh(networks, runs), out, save, compare, textfile, switches)

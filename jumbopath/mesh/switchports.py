@@ -1,0 +1,48 @@
+"""``mesh --switches``: name the switch port behind every silent break of the mesh.
+
+Each failing cell's break comes from the source host's own check; the map of
+the switches (read over SNMP or given as data, :mod:`jumbopath.switches`)
+names the port(s) on its silent stretch below the failing size, exactly as
+``check --switches`` does for one host's paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from jumbopath.mesh.model import Mesh, NetworkMatrix
+from jumbopath.model import Break, BreakKind, SwitchPort
+
+if TYPE_CHECKING:
+    from jumbopath.switches.graph import L2Graph
+
+
+def with_switch_ports(mesh: Mesh, graph: L2Graph) -> Mesh:
+    """``mesh`` with the suspect ports on every silent break (cells and failing pairs)."""
+    return replace(mesh, networks=tuple(_network(n, graph) for n in mesh.networks))
+
+
+def _network(net: NetworkMatrix, graph: L2Graph) -> NetworkMatrix:
+    addresses = dict(net.addresses)
+    cache: dict[tuple[Break, str | None], Break] = {}
+
+    def placed(b: Break | None, source: str) -> Break | None:
+        if b is None or b.kind is not BreakKind.SILENT:
+            return b
+        key = (b, addresses.get(source))
+        if key not in cache:
+            cache[key] = _ports(b, graph, net.expected_mtu, addresses.get(source))
+        return cache[key]
+
+    cells = tuple(replace(c, break_=placed(c.break_, c.source)) for c in net.cells)
+    failing = tuple(replace(f, break_=placed(f.break_, f.source)) for f in net.failing)
+    return replace(net, cells=cells, failing=failing)
+
+
+def _ports(b: Break, graph: L2Graph, expected: int, source: str | None) -> Break:
+    from jumbopath.switches.suspects import suspect_ports
+
+    found = suspect_ports(b, graph, expected=expected, source=(source,) if source else ())
+    ports = tuple(SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports)
+    return replace(b, ports=ports, ports_reason=found.reason)
