@@ -236,7 +236,9 @@ def _load(
     from jumbopath.mesh.inventory import AnsibleOptions, load_inventory
 
     if not sources:
-        raise UsageError("give an inventory: mesh INVENTORY (or -i SOURCE, repeatable)")
+        raise UsageError(
+            "Missing argument 'INVENTORY': give an inventory (or -i SOURCE, repeatable)"
+        )
     options = AnsibleOptions(
         vault_password_files=tuple(vault_password_file or ()),
         vault_ids=tuple(vault_id or ()),

@@ -38,6 +38,7 @@ INSTALL = "install ansible-core (pip install ansible-core) so jumbopath can ask 
 """The advice given when a source needs Ansible and it is not installed."""
 
 _ERROR_RE = re.compile(r"^\s*(?:\[ERROR\]:|ERROR!)\s*(.*)$")
+_PLUGIN_RE = re.compile(r"^\[WARNING\]:\s*\*?\s*Failed to parse .*?with '?([\w.]+)'? plugin: (.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,13 +187,27 @@ def run(
 
 
 def error_line(stderr: str, stdout: str = "") -> str:
-    """Ansible's own error, as one short safe line."""
+    """Ansible's own error, as one short safe line (with the inventory plugin's reason)."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    reasons: dict[str, str] = {}
     for line in lines:
-        m = _ERROR_RE.match(line)
+        m = _PLUGIN_RE.match(line)
         if m:
-            return safe_text(m.group(1) or line, 300)
-    if lines:
-        return safe_text(lines[-1], 300)
+            reasons.setdefault(m.group(1), m.group(2))
+    first = next((m.group(1) or ln for ln in lines if (m := _ERROR_RE.match(ln))), None)
+    if first is None:
+        first = lines[-1] if lines else ""
+    if reasons:
+        auto = reasons.get("auto", "")
+        order = (["auto"] if auto and "no root 'plugin' key" not in auto else []) + [
+            "script",
+            "yaml",
+            "ini",
+            *reasons,
+        ]
+        plugin = next(p for p in order if p in reasons)
+        first = f"{first} ({plugin} plugin: {safe_text(reasons[plugin], 200)})"
+    if first:
+        return safe_text(first, 400)
     tail = [ln.strip() for ln in stdout.splitlines() if ln.strip()]
     return safe_text(tail[-1], 300) if tail else "no message (exit status not 0)"

@@ -403,7 +403,7 @@ def resolve(tree: Tree, var_dirs: Sequence[Path] | None = None) -> Inventory:
         raise bad(
             source,
             None,
-            f"no host has an address on any network, and {show(str(encrypted[0]))} is "
+            f"no host has an address on any network, and {str(encrypted[0])!r} is "
             f"encrypted with ansible-vault: {INSTALL} (with --vault-password-file)",
         )
     if not networks:
