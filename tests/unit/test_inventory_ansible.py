@@ -25,11 +25,11 @@ from jumbopath.mesh.inventory import (
     AnsibleOptions,
     Inventory,
     Network,
+    ansible_run,
     detect_format,
     find_ansible_inventory,
     load_inventory,
 )
-from jumbopath.mesh.inventory import ansible_run
 
 ANSIBLE = AnsibleOptions()
 """Ask Ansible (as ``mesh`` and ``report`` do)."""
@@ -302,7 +302,8 @@ def vault_dir(root: Path) -> tuple[Path, Path]:
     password = root / "vault-pass"
     password.write_text("correct horse\n")
     (d / "hosts.ini").write_text(
-        "[cluster]\na host_index=1 ansible_host=198.18.0.1\nb host_index=2 ansible_host=198.18.0.2\n"
+        "[cluster]\na host_index=1 ansible_host=198.18.0.1\n"
+        "b host_index=2 ansible_host=198.18.0.2\n"
     )
     secret = d / "group_vars" / "cluster.yml"
     secret.write_text(
