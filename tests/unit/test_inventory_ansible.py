@@ -494,3 +494,43 @@ def test_sources_that_look_like_options_stay_sources(tmp_path: Path) -> None:
     finally:
         os.chdir(cwd)
     assert net(inv, "storage").members == (("a", "198.18.1.1"),)
+
+
+def test_ask_vault_pass_prompts_on_the_terminal(tmp_path: Path) -> None:
+    """--ask-vault-pass: Ansible asks on the terminal (twice: the listing, then the rendering)."""
+    import pty
+    import select
+
+    d, _ = vault_dir(tmp_path)
+    code = (
+        "from jumbopath.mesh.inventory import AnsibleOptions, load_inventory\n"
+        f"inv = load_inventory({str(d)!r}, ansible=AnsibleOptions(ask_vault_pass=True))\n"
+        "print('RESULT', sorted(n.members for n in inv.networks if n.name == 'storage'))\n"
+    )
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    seen = b""
+    prompts = 0
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if seen.count(b"Vault password") > prompts:
+                prompts += 1
+                os.write(fd, b"correct horse\n")
+    finally:
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen[-2000:]
+    assert prompts == 2
+    assert b"RESULT [(('a', '198.18.1.1'), ('b', '198.18.1.2'))]" in seen, seen[-2000:]
