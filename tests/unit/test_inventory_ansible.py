@@ -148,6 +148,22 @@ def test_directory_without_ansible(tmp_path: Path, no_ansible: None) -> None:
     assert "install ansible-core" in str(err.value)
 
 
+def test_what_the_built_in_reader_cannot_read_goes_to_ansible(tmp_path: Path) -> None:
+    """Even when Ansible is not preferred: a script in a directory, a vault value needed."""
+    d = inventory_dir(tmp_path)
+    script(d / "04-dynamic", 'print(json.dumps({"extra": {"hosts": ["n1"]}}))\n')
+    inv = load_inventory(d)  # the library's default: the built-in readers first
+    assert shape(inv) == EXPECTED_DIR
+    (d / "04-dynamic").unlink()
+    (d / "host_vars" / "n2.yml").write_text(
+        "storage_ip: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n"
+    )
+    with pytest.raises(UsageError) as err:
+        load_inventory(d)  # Ansible is asked, and needs the password
+    assert "host 'n2': Ansible could not render storage_ip" in one_line(err.value)
+    assert "no vault secrets found" in str(err.value)
+
+
 def test_several_sources_merge_as_ansible_merges_them(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     (a / "group_vars").mkdir(parents=True)

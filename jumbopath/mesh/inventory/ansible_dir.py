@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from jumbopath.mesh.inventory.ansible_ini import read_ini
-from jumbopath.mesh.inventory.ansible_run import INSTALL
+from jumbopath.mesh.inventory.ansible_run import INSTALL, NeedsAnsible
 from jumbopath.mesh.inventory.ansible_tree import Tree, resolve
 from jumbopath.mesh.inventory.ansible_yaml import read_yaml
 from jumbopath.mesh.inventory.model import Inventory
@@ -114,16 +114,18 @@ def read_static(sources: Sequence[Path], source: str) -> Inventory:
         name = str(path)
         why = needs_ansible(path)
         if why is not None:
-            raise bad(name, None, f"{why}: only Ansible reads it: {INSTALL}")
+            raise NeedsAnsible(bad(name, None, f"{why}: only Ansible reads it: {INSTALL}").args[0])
         tree.source = name
         text = read_text(path)
         if path.suffix.lower() in YAML_EXTS:
             data = load_yaml_text(text, name)
             if is_plugin_config(data):
-                raise bad(
-                    name,
-                    None,
-                    f"an inventory plugin configuration: only Ansible reads it: {INSTALL}",
+                raise NeedsAnsible(
+                    bad(
+                        name,
+                        None,
+                        f"an inventory plugin configuration: only Ansible reads it: {INSTALL}",
+                    ).args[0]
                 )
             read_yaml(tree, data, name)
         else:

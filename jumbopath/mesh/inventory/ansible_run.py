@@ -37,6 +37,11 @@ MAX_OPTION = 4096
 INSTALL = "install ansible-core (pip install ansible-core) so jumbopath can ask Ansible"
 """The advice given when a source needs Ansible and it is not installed."""
 
+
+class NeedsAnsible(UsageError):
+    """A source the built-in readers cannot read (a script, a plugin, vault): Ansible can."""
+
+
 _ERROR_RE = re.compile(r"^\s*(?:\[ERROR\]:|ERROR!)\s*(.*)$")
 _PLUGIN_RE = re.compile(r"^\[WARNING\]:\s*\*?\s*Failed to parse .*?with '?([\w.]+)'? plugin: (.*)$")
 

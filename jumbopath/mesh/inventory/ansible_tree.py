@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jumbopath.mesh.inventory.ansible_run import INSTALL
+from jumbopath.mesh.inventory.ansible_run import INSTALL, NeedsAnsible
 from jumbopath.mesh.inventory.ansible_vars import VarFiles
 from jumbopath.mesh.inventory.model import Inventory, MeshHost, Network
 from jumbopath.mesh.inventory.validate import (
@@ -315,10 +315,13 @@ def _deref(value: Any, hvars: Mapping[str, Any], source: str, what: str, line: i
     """Resolve a value that is exactly ``{{ var }}``; refuse other Jinja (and vault values)."""
     for _ in range(10):
         if isinstance(value, str) and value == VAULT_MARKER:
-            raise bad(
-                source,
-                line,
-                f"{what} is encrypted with ansible-vault: {INSTALL} (with --vault-password-file)",
+            raise NeedsAnsible(
+                bad(
+                    source,
+                    line,
+                    f"{what} is encrypted with ansible-vault: {INSTALL} "
+                    "(with --vault-password-file)",
+                ).args[0]
             )
         if not isinstance(value, str) or "{{" not in value and "{%" not in value:
             return value
@@ -400,11 +403,13 @@ def resolve(tree: Tree, var_dirs: Sequence[Path] | None = None) -> Inventory:
             hosts[host] = _mesh_host(source, host, hv, line)
     networks = [Network(name, n.mtu, tuple(n.members), n.family) for name, n in nets.items()]
     if not networks and encrypted:
-        raise bad(
-            source,
-            None,
-            f"no host has an address on any network, and {str(encrypted[0])!r} is "
-            f"encrypted with ansible-vault: {INSTALL} (with --vault-password-file)",
+        raise NeedsAnsible(
+            bad(
+                source,
+                None,
+                f"no host has an address on any network, and {str(encrypted[0])!r} is "
+                f"encrypted with ansible-vault: {INSTALL} (with --vault-password-file)",
+            ).args[0]
         )
     if not networks:
         raise bad(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from jumbopath.mesh.inventory.ansible_dir import (
     screen,
 )
 from jumbopath.mesh.inventory.ansible_ini import parse_ini
-from jumbopath.mesh.inventory.ansible_run import INSTALL, AnsibleOptions
+from jumbopath.mesh.inventory.ansible_run import INSTALL, AnsibleOptions, NeedsAnsible
 from jumbopath.mesh.inventory.ansible_source import describe, read_with_ansible
 from jumbopath.mesh.inventory.ansible_yaml import parse_yaml
 from jumbopath.mesh.inventory.model import Inventory
@@ -110,8 +110,20 @@ def load_inventory(
             return _ansible(sources, options, f"{scripts[0]} is {needs_ansible(scripts[0])}")
         if fmt == "auto" and _prefer(options):
             return _with_ansible(sources, options)
-        return read_static(sources, describe(names))
-    return _load_file(sources[0], fmt, options)
+        return _built_in(sources, options, lambda: read_static(sources, describe(names)))
+    return _built_in(sources, options, lambda: _load_file(sources[0], fmt, options))
+
+
+def _built_in(
+    sources: Sequence[Path], options: AnsibleOptions, read: Callable[[], Inventory]
+) -> Inventory:
+    """A built-in reading; what only Ansible can read goes to Ansible when it is installed."""
+    try:
+        return read()
+    except NeedsAnsible:
+        if ansible_run.find_ansible_inventory() is None:
+            raise
+    return _with_ansible(sources, options)
 
 
 def _prefer(options: AnsibleOptions) -> bool:
