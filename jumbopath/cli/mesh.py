@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # The mesh modules (YAML, SSH, renderers) are imported by the commands that use
 # them: every other jumbopath command, and so every remote ``check`` a mesh
 # starts, skips that import time.
-FORMATS = ("auto", "jumbopath", "ansible-yaml", "ansible-ini")
+FORMATS = ("auto", "jumbopath", "ansible-yaml", "ansible-ini", "ansible")
 
 _OUTPUTS = ("text", "json", "mermaid", "html", "prometheus")
 
@@ -245,13 +245,58 @@ TextFile = Annotated[
 InventoryFormat = Annotated[
     str, typer.Option("--inventory-format", help=f"One of: {', '.join(FORMATS)}.")
 ]
+VaultPasswordFile = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--vault-password-file", help="Passed to Ansible (repeatable); needs ansible-core."
+    ),
+]
+VaultId = Annotated[
+    list[str] | None,
+    typer.Option("--vault-id", help="Passed to Ansible (repeatable): LABEL@SOURCE."),
+]
+AskVaultPass = Annotated[
+    bool, typer.Option("--ask-vault-pass", help="Ansible prompts for the vault password.")
+]
+
+
+def _load(
+    sources: list[Path],
+    fmt: str,
+    vault_password_file: list[str] | None,
+    vault_id: list[str] | None,
+    ask_vault_pass: bool,
+) -> Any:
+    """The inventory, read by Ansible when it is installed (vault options passed on)."""
+    from jumbopath.mesh.inventory import AnsibleOptions, load_inventory
+
+    if not sources:
+        raise UsageError(
+            "Missing argument 'INVENTORY': give an inventory (or -i SOURCE, repeatable)"
+        )
+    options = AnsibleOptions(
+        vault_password_files=tuple(vault_password_file or ()),
+        vault_ids=tuple(vault_id or ()),
+        ask_vault_pass=ask_vault_pass,
+    )
+    return load_inventory(sources, fmt, options)
 
 
 @app.command("mesh")
 def mesh_command(
     inventory: Annotated[
-        Path, typer.Argument(help="Inventory: jumbopath YAML, Ansible YAML or Ansible INI.")
-    ],
+        list[Path] | None,
+        typer.Argument(
+            help="Inventory: jumbopath YAML, or any Ansible inventory (file, directory, "
+            "dynamic inventory script or plugin)."
+        ),
+    ] = None,
+    sources: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--inventory", "-i", help="Another inventory source (repeatable, as Ansible)."
+        ),
+    ] = None,
     ssh_config: Annotated[
         Path | None,
         typer.Option("--ssh-config", "-F", help="OpenSSH configuration file (passed as ssh -F)."),
@@ -278,9 +323,7 @@ def mesh_command(
     inventory_format: InventoryFormat = "auto",
     probe: Annotated[
         str | None,
-        typer.Option(
-            "--probe", help="Every check's probes: auto, icmp, udp[:PORT] or tcp[:PORT]."
-        ),
+        typer.Option("--probe", help="Every check's probes: auto, icmp, udp[:PORT] or tcp[:PORT]."),
     ] = None,
     flows: Annotated[
         int | None,
@@ -290,16 +333,24 @@ def mesh_command(
         int | None,
         typer.Option("--soak", help="Every check's soak at the path MTU, in probes (0: off)."),
     ] = None,
+    vault_password_file: VaultPasswordFile = None,
+    vault_id: VaultId = None,
+    ask_vault_pass: AskVaultPass = False,
 ) -> None:
     """Check every host pair of every network in an inventory, both directions, over SSH."""
-    from jumbopath.mesh.inventory import load_inventory
     from jumbopath.mesh.matrix import build_mesh
     from jumbopath.mesh.ssh import Interrupted, SshOptions, fan_out
 
     try:
         with _signals_stop_the_run():
             out = _output(fmt, as_json)
-            inv = load_inventory(inventory, inventory_format).only(network or [])
+            inv = _load(
+                [*(inventory or ()), *(sources or ())],
+                inventory_format,
+                vault_password_file,
+                vault_id,
+                ask_vault_pass,
+            ).only(network or [])
             if compare is not None and not compare.is_file():
                 raise UsageError(
                     f"{compare}: no such file (--compare takes a file written by --save)"
@@ -330,9 +381,11 @@ def report_command(
         list[Path], typer.Argument(help="Per-host result files (one per source host).")
     ],
     inventory: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
-            "--inventory", "-i", help="Inventory naming the hosts and networks (optional)."
+            "--inventory",
+            "-i",
+            help="Inventory naming the hosts and networks (optional; repeatable, as Ansible).",
         ),
     ] = None,
     network: Annotated[
@@ -345,14 +398,20 @@ def report_command(
     textfile: TextFile = None,
     switches: SwitchesFile = None,
     inventory_format: InventoryFormat = "auto",
+    vault_password_file: VaultPasswordFile = None,
+    vault_id: VaultId = None,
+    ask_vault_pass: AskVaultPass = False,
 ) -> None:
     """Merge per-host 'check --json' results (from Ansible, cron, ...) into the mesh matrix."""
-    from jumbopath.mesh.inventory import load_inventory
     from jumbopath.mesh.matrix import build_mesh
     from jumbopath.mesh.report import merge
 
     out = _output(fmt, as_json)
-    inv = load_inventory(inventory, inventory_format) if inventory is not None else None
+    inv = (
+        _load(inventory, inventory_format, vault_password_file, vault_id, ask_vault_pass)
+        if inventory
+        else None
+    )
     networks, runs = merge(files, inv)
     if network:
         known = {n.name for n in networks}

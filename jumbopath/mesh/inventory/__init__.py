@@ -9,7 +9,12 @@ Three formats are read (see ``examples/README-mesh.md``):
   :mod:`.ansible_ini`;
 - Ansible YAML inventories: :mod:`.ansible_yaml`; both Ansible readers share
   :mod:`.ansible_tree` (groups, variables) and :mod:`.ansible_vars`
-  (``group_vars/``, ``host_vars/``).
+  (``group_vars/``, ``host_vars/``); :mod:`.ansible_dir` reads directories
+  of them (and several sources) as one;
+- any source Ansible accepts (directories, dynamic inventory scripts and
+  plugins, vault, Jinja templates), read by Ansible itself when ansible-core
+  is installed: :mod:`.ansible_source` (``ansible-inventory --list``, run by
+  :mod:`.ansible_run`; templates rendered by :mod:`.ansible_helper`).
 
 Every format becomes one :class:`Inventory` (:mod:`.model`). Inventories come
 from outside: files, nesting, aliases and counts are bounded
@@ -17,10 +22,12 @@ from outside: files, nesting, aliases and counts are bounded
 a malformed file raises one :class:`~jumbopath.errors.UsageError` line naming
 the file, the line when known, and what to fix.
 
-Modules depend one way: model ← validate ← yamlload ← formats ← load.
+Modules depend one way: model ← validate ← yamlload ← formats ← load
+(the Ansible modules sit with the formats).
 """
 
 from jumbopath.mesh.inventory.ansible_ini import parse_ini, parse_ini_file
+from jumbopath.mesh.inventory.ansible_run import AnsibleOptions, find_ansible_inventory
 from jumbopath.mesh.inventory.ansible_tree import (
     ADDRESSES_VAR,
     COMMAND_VAR,
@@ -46,6 +53,7 @@ from jumbopath.mesh.inventory.yamlload import line_of, load_yaml, load_yaml_text
 
 __all__ = [
     "ADDRESSES_VAR",
+    "AnsibleOptions",
     "COMMAND_VAR",
     "DEFAULT_COMMAND",
     "FORMATS",
@@ -61,6 +69,7 @@ __all__ = [
     "check_port",
     "detect_format",
     "expand_pattern",
+    "find_ansible_inventory",
     "finish",
     "host_variables",
     "line_of",

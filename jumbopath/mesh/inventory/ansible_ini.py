@@ -36,6 +36,12 @@ def parse_value(text: str) -> Any:
 def parse_ini(text: str, source: str) -> Inventory:
     """Read an Ansible INI inventory."""
     tree = Tree(source)
+    read_ini(tree, text, source)
+    return resolve(tree)
+
+
+def read_ini(tree: Tree, text: str, source: str) -> None:
+    """Add the groups and hosts of an INI inventory to ``tree`` (several files make one)."""
     tree.group("all")
     section, kind = "ungrouped", "hosts"
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -53,7 +59,6 @@ def parse_ini(text: str, source: str) -> Inventory:
             tree.group(section).vars[key] = parse_value(value)
         else:
             _hosts(tree, source, number, section, line)
-    return resolve(tree)
 
 
 def _header(source: str, number: int, line: str) -> tuple[str, str]:

@@ -28,10 +28,12 @@ from __future__ import annotations
 import math
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from jumbopath.mesh.inventory.ansible_run import INSTALL, NeedsAnsible
 from jumbopath.mesh.inventory.ansible_vars import VarFiles
 from jumbopath.mesh.inventory.model import Inventory, MeshHost, Network
 from jumbopath.mesh.inventory.validate import (
@@ -50,7 +52,7 @@ from jumbopath.mesh.inventory.validate import (
     make_host,
     show,
 )
-from jumbopath.mesh.inventory.yamlload import load_yaml_text
+from jumbopath.mesh.inventory.yamlload import VAULT_MARKER, load_yaml_text
 
 NETWORKS_VAR = "jumbopath_networks"
 ADDRESSES_VAR = "jumbopath_addresses"
@@ -310,8 +312,17 @@ def host_variables(tree: Tree, host: str) -> dict[str, Any]:
 
 
 def _deref(value: Any, hvars: Mapping[str, Any], source: str, what: str, line: int | None) -> Any:
-    """Resolve a value that is exactly ``{{ var }}``; refuse other Jinja."""
+    """Resolve a value that is exactly ``{{ var }}``; refuse other Jinja (and vault values)."""
     for _ in range(10):
+        if isinstance(value, str) and value == VAULT_MARKER:
+            raise NeedsAnsible(
+                bad(
+                    source,
+                    line,
+                    f"{what} is encrypted with ansible-vault: {INSTALL} "
+                    "(with --vault-password-file)",
+                ).args[0]
+            )
         if not isinstance(value, str) or "{{" not in value and "{%" not in value:
             return value
         m = _JINJA_VAR_RE.fullmatch(value.strip())
@@ -319,8 +330,9 @@ def _deref(value: Any, hvars: Mapping[str, Any], source: str, what: str, line: i
             raise bad(
                 source,
                 line,
-                f"{what} is the template {show(value)}; jumbopath only follows a plain "
-                "'{{ other_variable }}' to a defined variable: write the value itself",
+                f"{what} is the template {show(value)}; without Ansible, jumbopath only "
+                "follows a plain '{{ other_variable }}' to a defined variable: write the value "
+                "itself, or install ansible-core so Ansible renders it",
             )
         value = hvars[m.group(1)]
     raise bad(source, line, f"{what}: templates refer to each other in a loop")
@@ -359,13 +371,21 @@ class _Net:
     by_address: dict[str, str] = field(default_factory=dict)
 
 
-def resolve(tree: Tree) -> Inventory:
-    """Merge variables (with group_vars/ and host_vars/) and build the inventory."""
+def resolve(tree: Tree, var_dirs: Sequence[Path] | None = None) -> Inventory:
+    """Merge variables (with group_vars/ and host_vars/) and build the inventory.
+
+    ``var_dirs`` are the folders whose group_vars/ and host_vars/ are read, in
+    order (a later one wins, as Ansible reads its sources' folders); None: the
+    folder of the inventory file.
+    """
     source = tree.source
-    files = VarFiles(source)
-    if files.present():
-        files.merge("group_vars", ((n, g.vars) for n, g in tree.groups.items()))
-        files.merge("host_vars", tree.host_vars.items())
+    encrypted: list[Path] = []
+    for base in (Path(source).parent,) if var_dirs is None else var_dirs:
+        files = VarFiles(source, base)
+        if files.present():
+            files.merge("group_vars", ((n, g.vars) for n, g in tree.groups.items()))
+            files.merge("host_vars", tree.host_vars.items())
+            encrypted += files.encrypted
     variables = _Variables(tree)
     specs = _NetworkSpecs(source)
     all_hosts = dict.fromkeys(h for g in tree.groups.values() for h in g.hosts)
@@ -382,6 +402,15 @@ def resolve(tree: Tree) -> Inventory:
         if on_some and host not in hosts:
             hosts[host] = _mesh_host(source, host, hv, line)
     networks = [Network(name, n.mtu, tuple(n.members), n.family) for name, n in nets.items()]
+    if not networks and encrypted:
+        raise NeedsAnsible(
+            bad(
+                source,
+                None,
+                f"no host has an address on any network, and {str(encrypted[0])!r} is "
+                f"encrypted with ansible-vault: {INSTALL} (with --vault-password-file)",
+            ).args[0]
+        )
     if not networks:
         raise bad(
             source,

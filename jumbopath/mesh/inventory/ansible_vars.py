@@ -29,10 +29,13 @@ _SUFFIXES = (".yml", ".yaml", ".json")
 class VarFiles:
     """Reads variables files for one inventory, at most :data:`MAX_VAR_FILES` in all."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, base: Path | None = None) -> None:
         self.source = source
-        self.base = Path(source).parent
+        self.base = Path(source).parent if base is None else base
+        """Folder holding group_vars/ and host_vars/ (the inventory file's, or the directory)."""
         self.read = 0
+        self.encrypted: list[Path] = []
+        """Wholly vault-encrypted files seen (and skipped)."""
 
     def present(self) -> bool:
         """Whether the inventory has a group_vars/ or host_vars/ folder beside it."""
@@ -85,6 +88,7 @@ class VarFiles:
         """One variables file (``{}`` when it is wholly vault-encrypted)."""
         text = read_text(path, "variables file")
         if text.lstrip().startswith("$ANSIBLE_VAULT;"):
+            self.encrypted.append(path)
             return {}  # a wholly encrypted file: nothing jumbopath needs can be in it
         data = load_yaml_text(text, str(path), VarsLoader)
         if data is None:

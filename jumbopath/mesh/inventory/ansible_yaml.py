@@ -16,13 +16,18 @@ GROUP_KEYS = frozenset({"hosts", "children", "vars"})
 
 def parse_yaml(data: Any, source: str) -> Inventory:
     """Read an Ansible YAML inventory (already loaded)."""
+    tree = Tree(source)
+    read_yaml(tree, data, source)
+    return resolve(tree)
+
+
+def read_yaml(tree: Tree, data: Any, source: str) -> None:
+    """Add the groups and hosts of a YAML inventory to ``tree`` (several files make one)."""
     if not isinstance(data, Mapping):
         raise bad(source, None, "expected a mapping of groups (all: {hosts: ..., children: ...})")
-    tree = Tree(source)
     tree.group("all")
     for name, spec in data.items():
         _group(tree, data, name, spec, parent=None, depth=0)
-    return resolve(tree)
 
 
 def _group(
