@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from jumbopath.budget import Budgeted
 from jumbopath.direction import DirectionConfig, DirectionTest
 from jumbopath.engine import Job, drive
 from jumbopath.environment import SystemEnvironment
@@ -36,7 +37,7 @@ from jumbopath.model import (
     remark,
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
-from jumbopath.realflows import fallback_stage, flows_stage, soak_stage
+from jumbopath.realflows import UDP_MAX_TIME_S, fallback_stage, flows_stage, soak_stage
 from jumbopath.search import MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
@@ -155,7 +156,10 @@ def search_stage(
     on_progress: Progress | None = None,
 ) -> None:
     """The exact path MTU of every routed target, all in one drive."""
-    jobs: list[tuple[PathState, Job[MtuSearch]]] = []
+    # UDP probes are answered by the target's rate-limited ICMP: paced to it.
+    udp = config.probe is Protocol.UDP
+    max_time = max(config.max_time_s, UDP_MAX_TIME_S) if udp else config.max_time_s
+    jobs: list[tuple[PathState, MtuSearch, Job[Any]]] = []
     for state in states:
         if state.route is None:
             continue
@@ -164,22 +168,22 @@ def search_stage(
                 family=state.target.family,
                 max_size=state.route.interface_mtu or 65535,
                 expected=_search_expectation(config.expect, state.target.family),
-                max_time_s=config.max_time_s,
+                max_time_s=max_time,
                 protocol=config.probe or Protocol.ICMP,
                 port=config.port,
             )
         )
-        jobs.append((state, Job(state.target, search)))
-    drive(prober, [j for _, j in jobs], max_time_s=config.max_time_s + 1.0, on_progress=on_progress)
-    for state, job in jobs:
-        state.timeout_s = job.planner.timeout_s()
-        found = job.planner.abandon(prober.now())
+        jobs.append((state, search, Job(state.target, Budgeted(search) if udp else search)))
+    drive(prober, [j for *_, j in jobs], max_time_s=max_time + 1.0, on_progress=on_progress)
+    for state, planner, _ in jobs:
+        state.timeout_s = planner.timeout_s()
+        found = planner.abandon(prober.now())
         assert state.route is not None
         expected = config.expect if config.expect is not None else state.route.interface_mtu
         result = search_result(
             state.target, state.route, expected, found, prober.ignored(state.target)
         )
-        state.result = replace(result, protocol=job.planner.config.protocol, port=config.port)
+        state.result = replace(result, protocol=planner.config.protocol, port=config.port)
 
 
 def _search_expectation(expect: int | None, family: int) -> int | None:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
+from jumbopath.budget import Budgeted
 from jumbopath.engine import Job, drive
 from jumbopath.flows import FlowCheck, FlowConfig, FlowResult
 from jumbopath.locate import HopPacer, LocateConfig, Locator
@@ -48,6 +50,8 @@ from jumbopath.soak import Soak, SoakConfig
 MAX_FIELD_TARGETS = 32
 #: Bound on each extra stage's probing time, seconds.
 STAGE_MAX_TIME_S = 3.0
+#: Bound on a UDP search, paced to the target's ICMP budget (about one answer a second).
+UDP_MAX_TIME_S = 30.0
 
 
 def _stage(r: PathResult, name: str, probes: int, elapsed_s: float) -> PathResult:
@@ -87,20 +91,24 @@ def fallback_stage(
         port = job.planner.result()
         protocol = Protocol.TCP if port is not None else Protocol.UDP
         assert state.route is not None
+        udp = protocol is Protocol.UDP
         cfg = SearchConfig(
             family=state.target.family,
             max_size=state.route.interface_mtu or 65535,
             expected=config.expect,
-            max_time_s=config.max_time_s,
+            max_time_s=max(config.max_time_s, UDP_MAX_TIME_S) if udp else config.max_time_s,
             protocol=protocol,
             port=port,
         )
-        searches.append((state, job.planner.probes_sent, Job(state.target, search(cfg))))
-    drive(prober, [j for _, _, j in searches], max_time_s=config.max_time_s + 1.0)
+        planner = search(cfg)
+        paced: Any = Budgeted(planner) if protocol is Protocol.UDP else planner
+        searches.append((state, job.planner.probes_sent, planner, Job(state.target, paced)))
+    longest = max(p.config.max_time_s for _, _, p, _ in searches)
+    drive(prober, [j for *_, j in searches], max_time_s=longest + 1.0)
     from jumbopath.pipeline import search_result
 
-    for state, scanned, sjob in searches:
-        found = sjob.planner.abandon(prober.now())
+    for state, scanned, sjob, _ in searches:
+        found = sjob.abandon(prober.now())
         assert state.route is not None
         old = state.done()
         if not found.reachable:
@@ -108,8 +116,8 @@ def fallback_stage(
             continue
         expected = config.expect if config.expect is not None else state.route.interface_mtu
         new = search_result(state.target, state.route, expected, found, 0)
-        used = sjob.planner.config
-        state.timeout_s = sjob.planner.timeout_s()
+        used = sjob.config
+        state.timeout_s = sjob.timeout_s()
         state.result = replace(
             _stage(new, "fallback", scanned, 0.0),
             protocol=used.protocol,

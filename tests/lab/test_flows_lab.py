@@ -1,0 +1,238 @@
+"""What real flows see, on real namespaces: one ECMP leg at 1500, loss of big
+frames only, and a host that answers no echo and no TCP.
+
+The equal-cost lab (a diamond)::
+
+    src ─9000─ swa ─9000─ r0 ─┬─9000─ sw1 ─9000─ r1 ─9000─┬─ swb ─9000─ dst
+                              └─9000─ sw2 ─1500┆9000─ r2 ─┘
+                                    (the leg ICMP echo does not take)
+
+r0 spreads flows over r1 and r2 (a multipath route, ports in the hash:
+``fib_multipath_hash_policy=1``); ICMP echo between two addresses always takes
+one leg, so ping and tracepath see 9000 while half the TCP and UDP flows
+black-hole. The system's ping and tracepath are the witnesses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jumbopath.lab import DropEcho, Host, Lab, Link, Router, Switch, Topology, chain
+
+CHECK = [sys.executable, "-m", "jumbopath", "check", "--json", "--expect", "9000"]
+
+
+def diamond() -> Topology:
+    nodes = (
+        Host("src"),
+        Switch("swa"),
+        Router("r0"),
+        Switch("sw1"),
+        Switch("sw2"),
+        Router("r1"),
+        Router("r2"),
+        Switch("swb"),
+        Host("dst"),
+    )
+    links = (
+        Link("src", "swa"),
+        Link("swa", "r0"),
+        Link("r0", "sw1"),
+        Link("sw1", "r1"),
+        Link("r0", "sw2"),
+        Link("sw2", "r2"),
+        Link("r1", "swb"),
+        Link("r2", "swb"),
+        Link("swb", "dst"),
+    )
+    return Topology(nodes=nodes, links=links)
+
+
+def run_check(lab: Lab, *args: str) -> tuple[int, dict[str, Any]]:
+    done = lab.run("src", [*CHECK, *args], timeout=90)
+    assert done.stdout.startswith("{"), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def only(doc: dict[str, Any]) -> dict[str, Any]:
+    (r,) = doc["results"]
+    return r
+
+
+def sh(lab: Lab, node: str, *argv: str) -> str:
+    done = lab.run(node, list(argv))
+    assert done.returncode == 0, (argv, done.stderr)
+    return str(done.stdout)
+
+
+def icmp_leg(lab: Lab) -> str:
+    """Which of r1 and r2 the echo from src to dst takes (its hop 2 answers)."""
+    out = lab.run("src", ["ping", "-c1", "-W1", "-t", "2", lab.addr("dst", 4)]).stdout
+    for router in ("r1", "r2"):
+        if any(f"From {a} " in out for a in lab.addrs(router, 4)):
+            return router
+    raise AssertionError(f"no time exceeded from r1 or r2: {out!r}")
+
+
+@pytest.fixture(scope="module")
+def ecmp() -> Iterator[tuple[Lab, str, str]]:
+    """The diamond with ECMP on r0 and the leg ICMP does not take at 1500."""
+    with Lab(diamond()) as lab:
+        dst = lab.addr("dst", 4)
+        prefix = re.sub(r"\.\d+$", ".0/24", dst)
+        vias = [
+            (r, lab.addr(r, 4, f"sw{r[1]}"), lab.iface("r0", f"sw{r[1]}")) for r in ("r1", "r2")
+        ]
+        hops = [w for _, via, dev in vias for w in ("nexthop", "via", via, "dev", dev)]
+        sh(lab, "r0", "sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1")
+        sh(lab, "r0", "ip", "route", "replace", prefix, *hops)
+        good = icmp_leg(lab)
+        bad = "r2" if good == "r1" else "r1"
+        # The big echo replies come back the way the echo went.
+        src_net = re.sub(r"\.\d+$", ".0/24", lab.addr("src", 4))
+        sh(lab, "dst", "ip", "route", "replace", src_net, "via", lab.addr(good, 4, "swb"))
+        lab.set_mtu(f"sw{bad[1]}", bad, 1500)
+        yield lab, good, bad
+
+
+def test_one_ecmp_leg_at_1500_is_a_partial_break(ecmp: tuple[Lab, str, str]) -> None:
+    lab, good, bad = ecmp
+    dst = lab.addr("dst", 4)
+    # The witnesses: ping and tracepath take the good leg and see 9000.
+    assert (
+        lab.run("src", ["ping", "-M", "do", "-s", "8972", "-c", "2", "-W", "1", dst]).returncode
+        == 0
+    )
+    traced = lab.run("src", ["tracepath", "-n", dst], timeout=60).stdout
+    assert "pmtu 9000" in traced, traced
+    rc, doc = run_check(lab, dst)
+    r = only(doc)
+    assert (r["status"], r["path_mtu"], r["cause"], rc) == ("below", 1500, "partial-flows", 1)
+    flows = r["flows"]
+    assert 0 < flows["failing"] < flows["tested"] == 32
+    assert flows["failing_mtu"] == 1500
+    assert flows["parted_after"] in lab.addrs("r0", 4)
+    assert r["break"]["kind"] == "partial"
+    assert r["break"]["before"] in lab.addrs(bad, 4)
+    # One flow alone (echo) sees nothing: that is why the flows are on by default.
+    rc, doc = run_check(lab, "--flows", "1", "--soak", "0", dst)
+    assert (only(doc)["status"], only(doc)["path_mtu"], rc) == ("ok", 9000, 0)
+
+
+def test_the_failing_source_ports_really_fail(ecmp: tuple[Lab, str, str]) -> None:
+    """Probe a failing and a passing source port again, alone, with a fixed five tuple."""
+    lab, _, _ = ecmp
+    dst = lab.addr("dst", 4)
+    _, doc = run_check(lab, dst)
+    flows = only(doc)["flows"]
+    failing, passing = flows["failing_ports"][0], flows["passing_ports"][0]
+    script = (
+        "import sys, time\n"
+        "from jumbopath.model import ProbeRequest, Protocol, Reply\n"
+        "from jumbopath.probers.base import Target\n"
+        "from jumbopath.probers.raw import RawProber\n"
+        "p = RawProber(); t = Target(sys.argv[1], sys.argv[1], 4)\n"
+        "tokens = {p.send(t, ProbeRequest(i, 9000, protocol=Protocol.TCP, flow=int(port))): port\n"
+        "          for i, port in enumerate(sys.argv[2:] * 3)}\n"
+        "answered = set(); end = time.monotonic() + 1.5\n"
+        "while time.monotonic() < end:\n"
+        "    answered |= {tokens[k] for k, o in p.receive(0.1) if isinstance(o, Reply)}\n"
+        "print(' '.join(sorted(answered)))\n"
+    )
+    out = lab.run("src", [sys.executable, "-c", script, dst, str(failing), str(passing)])
+    assert out.stdout.split() == [str(passing)], out.stderr
+
+
+@pytest.fixture(scope="module")
+def line() -> Iterator[Lab]:
+    """src ─ r1 ─ dst, all 9000; faults are added by the tests."""
+    with Lab(chain(1)) as lab:
+        yield lab
+
+
+def nft(lab: Lab, node: str, *rules: str) -> None:
+    script = "table inet jpt\ndelete table inet jpt\ntable inet jpt {\n"
+    script += "  chain forward {\n    type filter hook forward priority 0; policy accept;\n"
+    script += "".join(f"    {r}\n" for r in rules) + "  }\n}\n"
+    done = lab.run(node, ["nft", "-f", "-"], input=script)
+    assert done.returncode == 0, done.stderr
+
+
+def loss_of(lab: Lab, size: int) -> float:
+    out = lab.run(
+        "src",
+        [
+            "ping",
+            "-M",
+            "do",
+            "-c",
+            "100",
+            "-i",
+            "0.01",
+            "-W",
+            "1",
+            "-s",
+            str(size),
+            lab.addr("dst", 4),
+        ],
+        timeout=60,
+    ).stdout
+    m = re.search(r"(\d+(?:\.\d+)?)% packet loss", out)
+    assert m, out
+    return float(m.group(1))
+
+
+def test_loss_of_big_frames_only_is_degraded(line: Lab) -> None:
+    nft(line, "r1", "meta length > 1500 numgen random mod 100 < 20 drop")
+    try:
+        # The witness: the system's ping loses big packets and not small ones.
+        assert loss_of(line, 8972) >= 15 and loss_of(line, 56) == 0
+        rc, doc = run_check(line, line.addr("dst", 4))
+        r = only(doc)
+        assert (r["status"], r["path_mtu"], r["cause"], rc) == (
+            "degraded",
+            9000,
+            "big-frame-loss",
+            1,
+        )
+        soak = r["soak"]
+        assert soak["big"]["sent"] == soak["small"]["sent"] == 100
+        assert soak["big"]["lost"] > soak["small"]["lost"] and soak["degraded"]
+    finally:
+        nft(line, "r1")
+
+
+def test_plain_loss_of_every_size_is_not_degraded(line: Lab) -> None:
+    nft(line, "r1", "numgen random mod 100 < 10 drop")
+    try:
+        rc, doc = run_check(line, "--flows", "1", line.addr("dst", 4))
+        r = only(doc)
+        assert (r["status"], r["path_mtu"]) == ("ok", 9000)
+        assert r["soak"] is not None and not r["soak"]["degraded"]
+    finally:
+        nft(line, "r1")
+
+
+def test_a_host_that_answers_no_echo_and_no_tcp_is_measured_over_udp() -> None:
+    with Lab(chain(1, faults=[DropEcho("dst")], mtus={("sw-dst", "dst"): 4000})) as lab:
+        tcp_drop = "table inet jpd {\n  chain input {\n"
+        tcp_drop += "    type filter hook input priority 0; policy accept;\n"
+        tcp_drop += "    meta l4proto tcp drop\n  }\n}\n"
+        assert lab.run("dst", ["nft", "-f", "-"], input=tcp_drop).returncode == 0
+        dst = lab.addr("dst", 4)
+        assert lab.run("src", ["ping", "-c1", "-W1", dst]).returncode != 0  # the witness
+        rc, doc = run_check(lab, "--flows", "1", dst)
+        r = only(doc)
+        assert (r["status"], r["path_mtu"], r["protocol"], rc) == ("below", 4000, "udp", 1)
+        # UDP answers are the host's rate-limited ICMP: the search paces itself
+        # to them (about one a second), so this takes tens of seconds, not one.
+        assert r["elapsed_s"] <= 35
+        # Forced: --probe tcp:22 gets nothing from this host.
+        _, doc = run_check(lab, "--probe", "tcp:22", "--flows", "1", dst)
+        assert only(doc)["status"] == "unreachable"
