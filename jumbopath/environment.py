@@ -66,10 +66,54 @@ class SystemEnvironment:
 
         return local_context(interface, expected, lldpd_socket=self.lldpd_socket)
 
+    via: str = "auto"
+    """How probes are sent (``--via``): auto (raw sockets when allowed, else ping
+    sockets), raw, ping-socket, or ping (the system's own ping command)."""
+
     def prober(self) -> Prober:
+        return open_prober(self.via)
+
+
+#: ``--via`` values.
+VIAS = ("auto", "raw", "ping-socket", "ping")
+
+
+def raw_sockets_allowed() -> bool:
+    """Whether this process may open a raw ICMP socket (root or CAP_NET_RAW)."""
+    import socket
+
+    for af, proto in ((socket.AF_INET, socket.IPPROTO_ICMP), (socket.AF_INET6, 58)):
+        try:
+            socket.socket(af, socket.SOCK_RAW, proto).close()
+            return True
+        except PermissionError:
+            return False
+        except OSError:
+            continue
+    return False
+
+
+def open_prober(via: str = "auto") -> Prober:
+    """The prober for ``--via``: raw sockets when allowed, else ping sockets, else
+    NoPrivilege (exit 3) naming every fix in one line."""
+    from jumbopath.errors import NoPrivilege
+    from jumbopath.probers.pingsocket import PingSocketProber, fixes, ping_sockets_allowed
+
+    if via == "ping":
+        from jumbopath.probers.systemping import SystemPingProber
+
+        return SystemPingProber.local()
+    if via in ("auto", "raw") and raw_sockets_allowed():
         from jumbopath.probers.raw import RawProber
 
         return RawProber()
+    if via in ("auto", "ping-socket") and ping_sockets_allowed():
+        return PingSocketProber()
+    if via == "raw":
+        raise NoPrivilege(f"raw sockets need root or CAP_NET_RAW: {fixes()}")
+    if via == "ping-socket":
+        raise NoPrivilege(f"ICMP ping sockets are not allowed for this user: {fixes()}")
+    raise NoPrivilege(f"raw sockets need root or CAP_NET_RAW, and ping sockets are off: {fixes()}")
 
 
 @dataclass

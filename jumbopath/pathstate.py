@@ -36,6 +36,9 @@ class CheckConfig:
     """Flows over which the found MTU is confirmed (ECMP legs, LAG members); 1: off."""
     soak: int = 200
     """Probes of the soak at the path MTU (half big, half small); 0: off."""
+    via: str = "auto"
+    """How probes are sent: auto (raw sockets, else ping sockets), raw, ping-socket,
+    or ping (the system's own ping command)."""
 
 
 @dataclass(slots=True)

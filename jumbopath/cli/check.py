@@ -18,6 +18,7 @@ from jumbopath.errors import JumbopathError, UsageError
 from jumbopath.model import Report
 from jumbopath.pathstate import parse_probe
 from jumbopath.pipeline import CheckConfig, check
+from jumbopath.safe import safe_text
 from jumbopath.sizes import check_mtu
 from jumbopath.status import exit_code_for
 
@@ -189,10 +190,29 @@ SOAK = typer.Option(
 )
 
 
-def field_options(config: CheckConfig, probe: str, flows: int, soak: int) -> CheckConfig:
-    """``config`` with --probe, --flows and --soak."""
+def _via(value: str) -> str:
+    from jumbopath.environment import VIAS
+
+    if value not in VIAS:
+        raise typer.BadParameter(f"use one of {', '.join(VIAS)}, not {safe_text(value, 40)!r}")
+    return value
+
+
+VIA = typer.Option(
+    "auto",
+    "--via",
+    help="How probes are sent: auto (raw sockets when allowed, else unprivileged ICMP "
+    "ping sockets), raw, ping-socket, or ping (the system's own ping command).",
+    callback=_via,
+)
+
+
+def field_options(
+    config: CheckConfig, probe: str, flows: int, soak: int, via: str = "auto"
+) -> CheckConfig:
+    """``config`` with --probe, --flows, --soak and --via."""
     protocol, port = parse_probe(probe)
-    return replace(config, probe=protocol, port=port, flows=flows, soak=soak)
+    return replace(config, probe=protocol, port=port, flows=flows, soak=soak, via=via)
 
 
 def run_report(
@@ -244,6 +264,7 @@ def check_command(
     probe: str = PROBE,
     flows: int = FLOWS,
     soak: int = SOAK,
+    via: str = VIA,
     textfile: str | None = typer.Option(
         None, "--textfile", help="Write Prometheus metrics to this .prom file (atomically)."
     ),
@@ -262,5 +283,5 @@ def check_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
-    config = field_options(config, probe, flows, soak)
+    config = field_options(config, probe, flows, soak, via)
     run_report("check", check, config, fmt, json_out, Emit(textfile, warn, crit))

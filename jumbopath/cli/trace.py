@@ -15,6 +15,7 @@ from jumbopath.cli.check import (
     MAX_TIME,
     PROBE,
     SOAK,
+    VIA,
     Format,
     family_option,
     field_options,
@@ -40,6 +41,7 @@ def trace_command(
     probe: str = PROBE,
     flows: int = FLOWS,
     soak: int = SOAK,
+    via: str = VIA,
 ) -> None:
     """Map the hops to TARGET and name where packets of the expected size die.
 
@@ -54,5 +56,5 @@ def trace_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
-    config = field_options(config, probe, flows, soak)
+    config = field_options(config, probe, flows, soak, via)
     run_report("trace", trace, config, fmt, json_out)
