@@ -143,6 +143,7 @@ class PingSocketProber:
         self._drops: dict[socket.socket, int] = {}
         self._open: dict[int, socket.socket] = {}
         self._voided: list[int] = []
+        self._local_refusal = False
         self.packets_sent = 0
         self.dropped = 0
         """Answers the kernel dropped because a receive buffer was full."""
@@ -285,8 +286,13 @@ class PingSocketProber:
                 sock.sendto(data, address)
             except OSError as exc:
                 if exc.errno == errno.EMSGSIZE:
-                    self._drain(sock)  # the kernel queued a local error too
-                    return LocalRefused(None)
+                    # A real refusal queues a local error; EMSGSIZE without one
+                    # was a "too big" for an earlier probe, pending (sk_err).
+                    self._local_refusal = False
+                    self._drain(sock)
+                    if self._local_refusal or attempt == 1:
+                        return LocalRefused(None)
+                    continue
                 if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
                     # Our own send buffer is full: the probe never left. Void, never lost.
                     self._voided.append(sent.token)
@@ -383,8 +389,11 @@ class PingSocketProber:
         if err is None or addr is None:
             return None
         origin, kind, code, info, offender = err
+        if origin == SO_EE_ORIGIN_LOCAL:
+            self._local_refusal = True  # the send that caused it says so
+            return None
         if origin not in (SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6):
-            return None  # a local error (EMSGSIZE): the send already said so
+            return None
         dst = str(addr[0]).split("%")[0]
         if sport is None:
             sent = self._quoted_echo(family, dst, data)
