@@ -81,9 +81,9 @@ def fallback_stage(
     if not silent:
         return
     tcp, udp = supports(prober, Protocol.TCP), supports(prober, Protocol.UDP)
-    for gone in [p for p, ok in ((Protocol.TCP, tcp), (Protocol.UDP, udp)) if not ok]:
-        _limit(silent, "fallback", gone)
     if not udp:
+        for gone in (Protocol.TCP, Protocol.UDP):
+            _limit(silent, "fallback", gone)
         return
     scans = [(s, Job(s.target, PortScan(PortScanConfig(s.target.family)))) for s in silent]
     if tcp:
@@ -122,6 +122,8 @@ def fallback_stage(
             port=used.port,
             notes=(*new.notes, remark("no-echo", protocol=used.protocol.value, port=used.port)),
         )
+    if not tcp:
+        _limit(silent, "fallback", Protocol.TCP)
 
 
 # --------------------------------------------------------------------------
