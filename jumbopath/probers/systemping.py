@@ -120,11 +120,17 @@ def probe_argv(tool: PingTool, target: Target, request: ProbeRequest) -> list[st
 
 
 def posix_batch(probes: Sequence[tuple[int, list[str]]]) -> list[str]:
-    """One ``sh -c`` command running every probe at once; each prints one block when done."""
+    """One ``sh -c`` command running every probe at once.
+
+    Each output line goes out as it is printed, tagged with its probe
+    (``@@jp INDEX LINE``, one short write each, so lines of parallel pings
+    never mix), then ``@@jp-end INDEX``. A tool that lingers after saying
+    what happened (iputils waits out ``-W`` after "message too long") is
+    read as soon as it has said it.
+    """
     lines = [
-        # One printf per probe: its block is written at once (a few hundred bytes).
-        "j(){ i=$1; shift; o=$(LC_ALL=C \"$@\" 2>&1); r=$?; "
-        f"printf '{MARK} %s %s\\n%s\\n{MARK}-end %s\\n' \"$i\" \"$r\" \"$o\" \"$i\"; }}",
+        "j(){ i=$1; shift; LC_ALL=C \"$@\" 2>&1 | while IFS= read -r l; do "
+        f"printf '{MARK} %s %s\\n' \"$i\" \"$l\"; done; printf '{MARK}-end %s\\n' \"$i\"; }}",
         *(f"j {index} {shlex.join(argv)} &" for index, argv in probes),
         "wait",
     ]
@@ -168,9 +174,7 @@ class _Batch:
     process: subprocess.Popen[bytes]
     probes: dict[int, _Probe]
     buffer: bytes = b""
-    block: list[str] = field(default_factory=list)
-    index: int | None = None
-    rc: int | None = None
+    lines: dict[int, list[str]] = field(default_factory=dict)
     size: int = 0
 
 
@@ -302,20 +306,24 @@ class SystemPingProber:
             if len(parts) < 2 or parts[0] != MARK or not parts[1].isdigit():
                 return None
             return self._settle(batch, int(parts[1]), parse_status(line))
-        if line.startswith(f"{MARK}-end "):
-            index, text, rc = batch.index, "\n".join(batch.block), batch.rc
-            batch.index, batch.block = None, []
-            if index is None:
-                return None
-            return self._settle(batch, index, parse(self.tool.flavour, text, rc))
-        if line.startswith(f"{MARK} "):
-            parts = line.split()
-            if len(parts) == 3 and parts[1].isdigit() and parts[2].lstrip("-").isdigit():
-                batch.index, batch.rc, batch.block = int(parts[1]), int(parts[2]), []
+        head, _, rest = line.partition(" ")
+        index_text, _, text = rest.partition(" ")
+        if not index_text.isdigit() or int(index_text) not in batch.probes:
             return None
-        if batch.index is not None and len(batch.block) < 200:
-            batch.block.append(line)
-        return None
+        index = int(index_text)
+        if head == f"{MARK}-end":
+            lines = batch.lines.pop(index, [])
+            return self._settle(batch, index, parse(self.tool.flavour, "\n".join(lines), 1))
+        if head != MARK:
+            return None
+        lines = batch.lines.setdefault(index, [])
+        if len(lines) < 200:
+            lines.append(text)
+        parsed = parse(self.tool.flavour, "\n".join(lines), None)
+        if parsed.kind in (Kind.LOST, Kind.UNKNOWN):
+            return None  # not decided yet: wait for more, or for the end
+        batch.lines.pop(index, None)
+        return self._settle(batch, index, parsed)
 
     def _settle(self, batch: _Batch, token: int, parsed: Parsed) -> tuple[int, Outcome] | None:
         probe = batch.probes.pop(token, None)

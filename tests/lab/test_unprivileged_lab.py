@@ -134,3 +134,39 @@ def test_neither_raw_nor_ping_sockets_exits_3_with_every_fix(lab: Lab) -> None:
     assert len(line.splitlines()) == 1 and "Traceback" not in line
     for fix in ("net.ipv4.ping_group_range=", "setcap cap_net_raw+ep", "sudo", "--via ping"):
         assert fix in line, line
+
+
+# --------------------------------------------------------------------------
+# --via ping: the system's iputils ping, run by nobody
+
+
+@pytest.mark.parametrize("command", ["check", "trace"])
+@pytest.mark.parametrize(("node", "family", "status", "mtu", "outcome"), CASES)
+def test_via_system_ping_same_verdict_as_root(
+    lab: Lab, command: str, node: str, family: int, status: str, mtu: int, outcome: str
+) -> None:
+    """iputils ping -M do obeys the kernel's path MTU cache: each run starts from a
+    flushed cache, as a fresh host would (a router's report within the run is kept)."""
+    args = [command, "--json", "--expect", "9000", lab.addr(node, family)]
+    lab.flush_pmtu("src")
+    mine = result(as_nobody(lab, "src", *args, "--via", "ping"))
+    lab.flush_pmtu("src")
+    root = result(as_root(lab, "src", *args, "--via", "raw"))
+    same = {k: v for k, v in verdict(mine).items() if k != "direction"}
+    assert same == {k: v for k, v in verdict(root).items() if k != "direction"}, (mine, root)
+    assert (mine["status"], mine["path_mtu"]) == (status, mtu)
+    # A silent drop's direction needs the one-way (UDP) test, which ping cannot send.
+    assert mine["direction"] in (root["direction"], None)
+    if outcome != "lost":
+        assert outcome in {e["outcome"] for e in mine["evidence"]}
+
+
+def test_via_system_ping_silent_drop_is_exact_within_5_s(lab: Lab) -> None:
+    import time
+
+    lab.flush_pmtu("src")
+    start = time.monotonic()
+    r = result(as_nobody(lab, "src", "check", "--json", "--expect", "9000", lab.addr("b", 4),
+                         "--via", "ping"))
+    assert time.monotonic() - start < 5.0
+    assert (r["status"], r["path_mtu"], r["cause"]) == ("below", 1500, "silent-drop")
