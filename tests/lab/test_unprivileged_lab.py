@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,8 +28,42 @@ REPO = Path(__file__).resolve().parents[2]
 INSTALLED = Path(sys.executable).parent / "jumbopath"
 NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
+COMMAND = [str(INSTALLED)]
 #: The verdict, as data: what must not depend on the privileges.
 SAME = ("status", "path_mtu", "cause", "direction", "unreachable", "max_icmp_payload")
+
+
+def _readable_by_nobody(path: Path) -> bool:
+    probe = [*NOBODY, "test", "-r", str(path)]
+    return subprocess.run(probe, capture_output=True, check=False).returncode == 0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _installed() -> Iterator[None]:
+    """The installed command, as another user runs it.
+
+    A checkout inside a private folder (a CI clone under /root) is out of
+    nobody's reach whatever the interpreter: then the installed venv and this
+    checkout's code are copied to a world-readable folder and run from there
+    (the interpreter is still the venv's, so a Python under /root still fails).
+    """
+    global COMMAND, ENV
+    if _readable_by_nobody(REPO / "jumbopath" / "__init__.py"):
+        yield
+        return
+    place = Path(tempfile.mkdtemp(prefix="jumbopath-installed-", dir="/tmp"))
+    try:
+        shutil.copytree(Path(sys.prefix), place / "venv", symlinks=True)
+        shutil.copytree(REPO / "jumbopath", place / "src" / "jumbopath")
+        for path in [place, *place.rglob("*")]:
+            if not path.is_symlink():
+                extra = 0o555 if path.is_dir() else 0o444
+                path.chmod(path.stat().st_mode | extra)
+        COMMAND = [str(place / "venv" / "bin" / "python"), "-m", "jumbopath"]
+        ENV = {**os.environ, "PYTHONPATH": str(place / "src")}
+        yield
+    finally:
+        shutil.rmtree(place, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +74,7 @@ def lab() -> Iterator[Lab]:
 
 
 def as_nobody(lab: Lab, node: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return lab.run(node, [*NOBODY, str(INSTALLED), *args], env=ENV, timeout=60)
+    return lab.run(node, [*NOBODY, *COMMAND, *args], env=ENV, timeout=60)
 
 
 def as_root(lab: Lab, node: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -63,9 +99,9 @@ def verdict(r: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_installed_command_runs_for_another_user(lab: Lab) -> None:
     """install.sh builds the venv on the system's Python: any user can run the command."""
-    done = lab.run("src", [*NOBODY, str(INSTALLED), "--help"], env=ENV)
+    done = lab.run("src", [*NOBODY, *COMMAND, "--help"], env=ENV)
     assert done.returncode == 0, (
-        f"{INSTALLED} does not run for other users ({done.stderr.strip()}): its interpreter "
+        f"{COMMAND[0]} does not run for other users ({done.stderr.strip()}): its interpreter "
         "must be the system's Python (install.sh uses /usr/bin/python3)"
     )
     uid = lab.run("src", [*NOBODY, "id", "-u"]).stdout.strip()
