@@ -16,7 +16,8 @@ Each is correct when it says ``below`` with path MTU 1500. The targets
 within 5 s. The order rotates; the prober's cached path MTUs are flushed
 before every run, and runs are ``--gap`` seconds apart (default 6) so that
 r1's ICMP rate limit (Linux: one error a second, a burst of 6) has refilled:
-back to back, the hop map of the next run waits for r1's budget, whoever probes. Run as root from the repository root::
+back to back, the hop map of the next run waits for r1's budget, whoever probes.
+Run as root from the repository root::
 
     python3 bench/unpriv_bench.py [--runs N]
 
