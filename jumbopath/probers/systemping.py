@@ -59,6 +59,8 @@ WAIT_S = 1
 #: Bound on the output kept per command, bytes (a ping's block is a few hundred).
 MAX_OUTPUT = 1 << 20
 MARK = "@@jp"
+#: A local refusal is believed once it repeats this long after the first, seconds.
+REFUSAL_SETTLE_S = 0.2
 
 
 def local_runner(argv: Sequence[str]) -> subprocess.Popen[bytes]:
@@ -200,6 +202,7 @@ class SystemPingProber:
         self._voided: list[int] = []
         self._refused: dict[str, tuple[int, int | None]] = {}  # address -> (size, mtu)
         self._ptb: dict[tuple[str, int], str] = {}  # (address, mtu) -> reporter
+        self._suspect: dict[tuple[str, int | None], float] = {}  # first local refusal seen
         self.commands = 0
         """Commands run (one per engine round)."""
 
@@ -349,16 +352,24 @@ class SystemPingProber:
             if not 68 <= mtu < size:
                 self._ignore(target)
                 return None
-            reporter = parsed.reporter or "unknown"
-            self._ptb[(target.address, mtu)] = reporter
+            # iputils prints this host's own address for a "too big" its kernel
+            # repeats from the cache: once a router said it, it is the router's.
+            reporter = self._ptb.setdefault((target.address, mtu), parsed.reporter or "unknown")
             return TooBig(mtu, reporter, rtt_ms)
         if kind is Kind.REFUSED:
             # iputils with -M do obeys the kernel's cached path MTU: a refusal at
             # the MTU a router reported in this run is that router's report again.
             if parsed.mtu is not None and (target.address, parsed.mtu) in self._ptb:
                 return TooBig(parsed.mtu, self._ptb[(target.address, parsed.mtu)], rtt_ms)
-            # Else this host refuses: from now on it is said at once (sizes at or
-            # above it), and this probe, learnt late, is planned again.
+            # The router's report may still be on its way (its ping's output
+            # races this one): believe a local refusal only when it repeats at
+            # least REFUSAL_SETTLE_S later with no such report. Then it is said
+            # at once for sizes at or above it. Until then the probe is void
+            # (planned again), never evidence.
+            key = (target.address, parsed.mtu)
+            first = self._suspect.setdefault(key, self.now())
+            if self.now() - first < REFUSAL_SETTLE_S:
+                return None
             known = self._refused.get(target.address)
             if known is None or size < known[0]:
                 self._refused[target.address] = (size, parsed.mtu)
