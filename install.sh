@@ -35,10 +35,11 @@ for entry in "${wanted[@]}"; do
   cmd="${entry%%:*}"; pkg="${entry#*:}"
   if [ "$pkg" = "-" ]; then pkg="$cmd"; cmd=""; fi
   case "$cmd" in
-    "") python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=("$pkg") ;;
+    "") /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=("$pkg") ;;
     sshd) [ -x /usr/sbin/sshd ] || missing+=("$pkg") ;;
     lldpd) [ -x /usr/sbin/lldpd ] || missing+=("$pkg") ;;
     snmpd) [ -x /usr/sbin/snmpd ] || missing+=("$pkg") ;;
+    python3) [ -x /usr/bin/python3 ] || missing+=("$pkg") ;;
     *) command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg") ;;
   esac
 done
@@ -53,8 +54,21 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The venv is built on the system's Python (Debian's python3 package), never on
+# whatever python3 comes first on root's PATH: a pyenv or conda Python under
+# /root (mode 700) would make /usr/local/bin/jumbopath fail for every other
+# user with "bad interpreter", and jumbopath runs unprivileged too.
+PY=/usr/bin/python3
+if [ ! -x "$PY" ]; then
+  echo "install.sh: $PY is missing: apt-get install python3 python3-venv" >&2
+  exit 3
+fi
+if [ -f .venv/pyvenv.cfg ] && ! grep -qE '^home = /usr/bin/?$' .venv/pyvenv.cfg; then
+  echo "install.sh: .venv was built on another Python; rebuilding it on $PY"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv
+  "$PY" -m venv .venv
 fi
 extras=""
 [ "$mode" = "--test" ] && extras="[test]"

@@ -78,10 +78,12 @@ class SystemEnvironment:
 
         return local_context(interface, expected, lldpd_socket=self.lldpd_socket)
 
-    def prober(self) -> Prober:
-        from jumbopath.probers.raw import RawProber
+    via: str = "auto"
+    """How probes are sent (``--via``): auto (raw sockets when allowed, else ping
+    sockets), raw, ping-socket, or ping (the system's own ping command)."""
 
-        return RawProber()
+    def prober(self) -> Prober:
+        return open_prober(self.via)
 
     def switch_map(self, path: str) -> L2Graph:
         from jumbopath.switches import files
@@ -91,6 +93,48 @@ class SystemEnvironment:
         creds_file = os.environ.get("JUMBOPATH_SNMP_CREDENTIALS")
         creds = load_credentials(creds_file) if creds_file else credentials_from_env()
         return survey(files.load(path), creds)
+
+
+#: ``--via`` values.
+VIAS = ("auto", "raw", "ping-socket", "ping")
+
+
+def raw_sockets_allowed() -> bool:
+    """Whether this process may open a raw ICMP socket (root or CAP_NET_RAW)."""
+    import socket
+
+    for af, proto in ((socket.AF_INET, socket.IPPROTO_ICMP), (socket.AF_INET6, 58)):
+        try:
+            socket.socket(af, socket.SOCK_RAW, proto).close()
+            return True
+        except PermissionError:
+            return False
+        except OSError:
+            continue
+    return False
+
+
+def open_prober(via: str = "auto") -> Prober:
+    """The prober for ``--via``: raw sockets when allowed, else ping sockets, else
+    NoPrivilege (exit 3) naming every fix in one line."""
+    from jumbopath.errors import NoPrivilege
+    from jumbopath.probers.pingsocket import PingSocketProber, fixes, ping_sockets_allowed
+
+    if via == "ping":
+        from jumbopath.probers.systemping import SystemPingProber
+
+        return SystemPingProber.local()
+    if via in ("auto", "raw") and raw_sockets_allowed():
+        from jumbopath.probers.raw import RawProber
+
+        return RawProber()
+    if via in ("auto", "ping-socket") and ping_sockets_allowed():
+        return PingSocketProber()
+    if via == "raw":
+        raise NoPrivilege(f"raw sockets need root or CAP_NET_RAW: {fixes()}")
+    if via == "ping-socket":
+        raise NoPrivilege(f"ICMP ping sockets are not allowed for this user: {fixes()}")
+    raise NoPrivilege(f"raw sockets need root or CAP_NET_RAW, and ping sockets are off: {fixes()}")
 
 
 @dataclass

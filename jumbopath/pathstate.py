@@ -41,6 +41,9 @@ class CheckConfig:
     """Probes of the soak at the path MTU (half big, half small); 0: off."""
     switches: str | None = None
     """A switches file (``--switches``): name the switch port behind a silent break."""
+    via: str = "auto"
+    """How probes are sent: auto (raw sockets, else ping sockets), raw, ping-socket,
+    or ping (the system's own ping command)."""
 
 
 @dataclass(slots=True)

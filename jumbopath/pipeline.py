@@ -37,6 +37,7 @@ from jumbopath.model import (
     remark,
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
+from jumbopath.probers.base import supports
 from jumbopath.realflows import UDP_MAX_TIME_S, fallback_stage, flows_stage, soak_stage
 from jumbopath.search import MtuSearch, SearchConfig, SearchResult
 from jumbopath.sizes import MIN_MTU, check_mtu
@@ -76,7 +77,7 @@ def check(
     Every target below expectation then gets its break located and the way
     its big packets die; with ``trace_all`` every target gets its hop map.
     """
-    env = env if env is not None else SystemEnvironment()
+    env = env if env is not None else SystemEnvironment(via=config.via)
     _validate(config)
     states = [PathState(t) for t in env.resolve(config.targets, config.family)]
     route_stage(states, env, config)
@@ -254,7 +255,7 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
     """
     measured = [s for s in states if s.measured]
     failing = [s for s in measured if s.done().status is Status.BELOW and s.done().break_ is None]
-    directions = _direction_jobs(failing)
+    directions = _direction_jobs(failing, udp=supports(prober, Protocol.UDP))
     chosen = list(failing)
     if trace_all:
         mapped = (Status.OK, Status.UNREACHABLE)
@@ -308,10 +309,13 @@ def _compared(failing: Sequence[PathState], passing: Sequence[PathState]) -> lis
     return chosen[:MAX_COMPARED]
 
 
-def _direction_jobs(failing: Sequence[PathState]) -> list[tuple[PathState, Job[DirectionTest]]]:
+def _direction_jobs(
+    failing: Sequence[PathState], *, udp: bool = True
+) -> list[tuple[PathState, Job[DirectionTest]]]:
     """A router's "too big" or the local kernel's refusal already says forward;
-    a silent failure gets a one-way test (see :mod:`jumbopath.direction`)."""
-    jobs = []
+    a silent failure gets a one-way test (see :mod:`jumbopath.direction`),
+    when the prober can send its UDP probes (else the direction stays unknown)."""
+    jobs: list[tuple[PathState, Job[DirectionTest]]] = []
     for state in failing:
         r = state.done()
         if r.expected_mtu is None or state.route is None:
@@ -319,6 +323,10 @@ def _direction_jobs(failing: Sequence[PathState]) -> list[tuple[PathState, Job[D
         one_way = r.protocol is not Protocol.ICMP  # its probes' answers were small
         if one_way or {e.outcome for e in r.evidence} & {"too-big", "local-refused"}:
             state.result = replace(r, direction=Direction.FORWARD)
+            continue
+        if not udp:
+            note = remark("prober-limit", stage="direction", protocol=Protocol.UDP.value)
+            state.result = replace(r, notes=(*r.notes, note))
             continue
         size = min(r.expected_mtu, state.route.interface_mtu or r.expected_mtu)
         config = DirectionConfig.for_loss(state.target.family, size, r.loss)

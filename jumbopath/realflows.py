@@ -42,7 +42,7 @@ from jumbopath.model import (
 )
 from jumbopath.pathstate import CheckConfig, PathState
 from jumbopath.portscan import PortScan, PortScanConfig
-from jumbopath.probers.base import Prober
+from jumbopath.probers.base import Prober, supports
 from jumbopath.search import MtuSearch, SearchConfig
 from jumbopath.soak import Soak, SoakConfig
 
@@ -84,11 +84,17 @@ def fallback_stage(
     ]
     if not silent:
         return
+    tcp, udp = supports(prober, Protocol.TCP), supports(prober, Protocol.UDP)
+    if not udp:
+        for gone in (Protocol.TCP, Protocol.UDP):
+            _limit(silent, "fallback", gone)
+        return
     scans = [(s, Job(s.target, PortScan(PortScanConfig(s.target.family)))) for s in silent]
-    drive(prober, [j for _, j in scans], max_time_s=2.0)
+    if tcp:
+        drive(prober, [j for _, j in scans], max_time_s=2.0)
     searches = []
     for state, job in scans:
-        port = job.planner.result()
+        port = job.planner.result() if tcp else None
         protocol = Protocol.TCP if port is not None else Protocol.UDP
         assert state.route is not None
         udp = protocol is Protocol.UDP
@@ -124,6 +130,8 @@ def fallback_stage(
             port=used.port,
             notes=(*new.notes, remark("no-echo", protocol=used.protocol.value, port=used.port)),
         )
+    if not tcp:
+        _limit(silent, "fallback", Protocol.TCP)
 
 
 # --------------------------------------------------------------------------
@@ -149,11 +157,15 @@ def flows_stage(states: Sequence[PathState], prober: Prober, config: CheckConfig
     for s in chosen:
         r = s.done()
         assert r.path_mtu is not None
+        protocol = r.protocol if r.protocol is not Protocol.ICMP else Protocol.TCP
+        if not supports(prober, protocol):
+            _limit([s], "flows", protocol)
+            continue
         cfg = FlowConfig(
             family=r.family,
             size=r.path_mtu,
             flows=config.flows,
-            protocol=r.protocol if r.protocol is not Protocol.ICMP else Protocol.TCP,
+            protocol=protocol,
             port=r.port,
             timeout_s=max(0.1, s.timeout_s),
         )
@@ -325,3 +337,11 @@ def _skip(states: Sequence[PathState], stage: str) -> None:
         s.result = replace(
             r, notes=(*r.notes, remark("stage-skipped", stage=stage, limit=MAX_FIELD_TARGETS))
         )
+
+
+def _limit(states: Sequence[PathState], stage: str, protocol: Protocol) -> None:
+    """This prober cannot send ``protocol`` probes: the stage is skipped, and said so."""
+    for s in states:
+        r = s.done()
+        note = remark("prober-limit", stage=stage, protocol=protocol.value)
+        s.result = replace(r, notes=(*r.notes, note))

@@ -16,6 +16,7 @@ from rich.console import Console
 from jumbopath.cli import app
 from jumbopath.errors import JumbopathError, UsageError
 from jumbopath.pathstate import CheckConfig, parse_probe
+from jumbopath.safe import safe_text
 from jumbopath.sizes import check_mtu
 from jumbopath.status import exit_code_for
 
@@ -199,6 +200,22 @@ SOAK = typer.Option(
 )
 
 
+def _via(value: str) -> str:
+    from jumbopath.environment import VIAS
+
+    if value not in VIAS:
+        raise typer.BadParameter(f"use one of {', '.join(VIAS)}, not {safe_text(value, 40)!r}")
+    return value
+
+
+VIA = typer.Option(
+    "auto",
+    "--via",
+    help="How probes are sent: auto (raw sockets when allowed, else unprivileged ICMP "
+    "ping sockets), raw, ping-socket, or ping (the system's own ping command).",
+    callback=_via,
+
+)
 SWITCHES = typer.Option(
     None,
     "--switches",
@@ -208,11 +225,18 @@ SWITCHES = typer.Option(
 
 
 def field_options(
-    config: CheckConfig, probe: str, flows: int, soak: int, switches: str | None = None
+    config: CheckConfig,
+    probe: str,
+    flows: int,
+    soak: int,
+    switches: str | None = None,
+    via: str = "auto",
 ) -> CheckConfig:
-    """``config`` with --probe, --flows, --soak and --switches."""
+    """``config`` with --probe, --flows, --soak, --switches and --via."""
     protocol, port = parse_probe(probe)
-    return replace(config, probe=protocol, port=port, flows=flows, soak=soak, switches=switches)
+    return replace(
+        config, probe=protocol, port=port, flows=flows, soak=soak, switches=switches, via=via
+    )
 
 
 def run_report(
@@ -265,6 +289,7 @@ def check_command(
     flows: int = FLOWS,
     soak: int = SOAK,
     switches: str | None = SWITCHES,
+    via: str = VIA,
     textfile: str | None = typer.Option(
         None, "--textfile", help="Write Prometheus metrics to this .prom file (atomically)."
     ),
@@ -285,5 +310,5 @@ def check_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
-    config = field_options(config, probe, flows, soak, switches)
+    config = field_options(config, probe, flows, soak, switches, via)
     run_report("check", check, config, fmt, json_out, Emit(textfile, warn, crit))

@@ -16,6 +16,7 @@ from jumbopath.cli.check import (
     PROBE,
     SOAK,
     SWITCHES,
+    VIA,
     Format,
     family_option,
     field_options,
@@ -42,6 +43,7 @@ def trace_command(
     flows: int = FLOWS,
     soak: int = SOAK,
     switches: str | None = SWITCHES,
+    via: str = VIA,
 ) -> None:
     """Map the hops to TARGET and name where packets of the expected size die.
 
@@ -58,5 +60,5 @@ def trace_command(
         family=family_option(ipv4, ipv6),
         max_time_s=max_time,
     )
-    config = field_options(config, probe, flows, soak, switches)
+    config = field_options(config, probe, flows, soak, switches, via)
     run_report("trace", trace, config, fmt, json_out)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from jumbopath.model import LocalRefused, Outcome, ProbeRequest
+from jumbopath.model import Protocol as Kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +45,13 @@ class Prober(Protocol):
     def close(self) -> None:
         """Release sockets."""
         ...
+
+
+def supports(prober: Prober, protocol: Kind) -> bool:
+    """Whether ``prober`` can send ``protocol`` probes (its ``protocols``; default: all).
+
+    Raw sockets send everything; ping sockets have no TCP; the system's ping
+    sends ICMP echo alone. Stages that need a protocol skip and say so.
+    """
+    offered = getattr(prober, "protocols", None)
+    return offered is None or protocol in offered

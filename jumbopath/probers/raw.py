@@ -53,6 +53,8 @@ from jumbopath.model import (
     Unreachable,
 )
 from jumbopath.probers.base import Target
+from jumbopath.probers.icmp import ICMP4_UNREACH, ICMP6_UNREACH, SEND_ERRORS
+from jumbopath.probers.icmp import meminfo_drops as _meminfo_drops
 from jumbopath.sizes import ICMP_OVERHEAD, TCP_OVERHEAD, UDP_OVERHEAD, next_plateau_below
 
 # Socket options from <linux/in.h> and <linux/in6.h> that Python does not export.
@@ -96,44 +98,6 @@ TCP_HEADER = struct.Struct("!HHIIBBHHH")  # RFC 9293 section 3.1, no options
 TCP_SYN, TCP_RST, TCP_ACK = 0x02, 0x04, 0x10
 #: Bytes of a one-way probe's payload that identify it: the run's nonce, then a probe id.
 PROBE_ID = struct.Struct("!I")
-
-#: ICMP destination-unreachable codes (RFC 792, RFC 1122, RFC 1812) other than 4.
-ICMP4_UNREACH: dict[int, Unreach] = {
-    0: Unreach.NETWORK,
-    1: Unreach.HOST,
-    2: Unreach.PROTOCOL,
-    3: Unreach.PORT,
-    5: Unreach.SOURCE_ROUTE,
-    6: Unreach.NETWORK_UNKNOWN,
-    7: Unreach.HOST_UNKNOWN,
-    9: Unreach.PROHIBITED,
-    10: Unreach.PROHIBITED,
-    11: Unreach.TOS,
-    12: Unreach.TOS,
-    13: Unreach.PROHIBITED,
-    14: Unreach.PRECEDENCE,
-    15: Unreach.PRECEDENCE,
-}
-
-#: ICMPv6 destination-unreachable codes (RFC 4443 section 3.1).
-ICMP6_UNREACH: dict[int, Unreach] = {
-    0: Unreach.NO_ROUTE,
-    1: Unreach.PROHIBITED,
-    2: Unreach.SCOPE,
-    3: Unreach.ADDRESS,
-    4: Unreach.PORT,
-    5: Unreach.POLICY,
-    6: Unreach.REJECT_ROUTE,
-}
-
-#: Errors from sendto() that mean "could not send this one", not "too big".
-SEND_ERRORS: dict[int, Unreach] = {
-    errno.ENETUNREACH: Unreach.LOCAL_NETWORK,
-    errno.EHOSTUNREACH: Unreach.LOCAL_NEIGHBOUR,
-    errno.EPERM: Unreach.LOCAL_FIREWALL,
-    errno.EACCES: Unreach.LOCAL_FIREWALL,
-}
-
 
 def _unreachable(code: Unreach, src: str, sent: _Sent, rtt_ms: float) -> Outcome:
     """The target's own port unreachable for a one-way probe proves it arrived."""
@@ -760,19 +724,3 @@ def _send_or_wait(
             raise
         select.select([], [sock], [], SEND_WAIT_S)
         sock.sendto(packet, address)
-
-
-#: SO_MEMINFO (<linux/sock_diag.h>): the socket's memory counters; index 8 is drops.
-SO_MEMINFO = 55
-_MEMINFO = struct.Struct("@9I")
-
-
-def _meminfo_drops(sock: socket.socket) -> int | None:
-    """Packets the kernel dropped on ``sock`` so far (None when it will not say)."""
-    try:
-        raw = sock.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, _MEMINFO.size)
-    except OSError:
-        return None
-    if len(raw) < _MEMINFO.size:
-        return None
-    return int(_MEMINFO.unpack_from(raw)[8])

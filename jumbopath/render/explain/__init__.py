@@ -248,6 +248,22 @@ def _skipped(r: Remark) -> str:
     )
 
 
+def _prober_limit(r: Remark) -> str:
+    what = {
+        "flows": "the check over many flows",
+        "fallback": "the fallback for hosts that drop echo",
+        "direction": "the one-way test (which way big packets die)",
+    }
+    protocol = _s(r.fact("protocol"))
+    why = (
+        "TCP probes need raw sockets (root or CAP_NET_RAW)"
+        if protocol == "tcp"
+        else f"the system's ping sends ICMP echo only, no {protocol.upper()} probes"
+    )
+    stage = str(r.fact("stage"))
+    return f"{what.get(stage, _s(stage))} did without {protocol.upper()} probes: {why}"
+
+
 _REMARK: dict[str, Callable[[Remark], str]] = {
     "no-answer": _no_answer,
     "loss-retried": _loss,
@@ -258,6 +274,7 @@ _REMARK: dict[str, Callable[[Remark], str]] = {
     "local-side": _local_side,
     "no-echo": _no_echo,
     "stage-skipped": _skipped,
+    "prober-limit": _prober_limit,
 }
 
 

@@ -1,0 +1,434 @@
+"""The operating system's own ping as a prober (``--via ping``).
+
+The same pure planners decide; this prober only changes how a probe leaves.
+Each engine round's probes run in parallel as **one command**: a small
+POSIX ``sh`` script (Linux iputils, ESXi ``vmkping``, macOS) or a PowerShell
+script (Windows, .NET ``Ping.SendPingAsync`` with don't-fragment) starts one
+``ping -c 1`` per probe in the background and prints each probe's output as
+one block when that ping ends. Blocks stream back as they finish, so a quick
+answer is not held up by a silent probe beside it; the parsers
+(:mod:`jumbopath.probers.pingparse`) turn each block into a typed outcome.
+
+A **runner** starts a command and returns the process, its standard output
+a pipe. The default runs it here; any other (for example ``ssh -S CONTROL
+host -- ...`` over an OpenSSH ControlMaster connection) runs the same script
+on another host, where nothing needs installing.
+
+Bounds: every ping waits at most :data:`WAIT_S` for its answer (``-W 1``,
+``-w 1000``); the planners stop waiting much sooner and treat a later answer
+as they treat any late one. Every command still running when the prober
+closes is killed, so a run never outlives its own time bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from jumbopath.errors import CannotMeasure
+from jumbopath.model import (
+    LocalRefused,
+    Lost,
+    Outcome,
+    ProbeRequest,
+    Protocol,
+    Reply,
+    TimeExceeded,
+    TooBig,
+    Unreach,
+    Unreachable,
+)
+from jumbopath.probers.base import Target
+from jumbopath.probers.pingparse import Flavour, Kind, Parsed, parse, parse_status
+from jumbopath.sizes import ICMP_OVERHEAD, next_plateau_below
+
+Runner = Callable[[Sequence[str]], "subprocess.Popen[bytes]"]
+"""Starts ``argv`` and returns the process; its stdout is a pipe (stderr joined or discarded)."""
+
+#: How long one ping waits for its answer, seconds (integral: old iputils want that).
+WAIT_S = 1
+#: Bound on the output kept per command, bytes (a ping's block is a few hundred).
+MAX_OUTPUT = 1 << 20
+MARK = "@@jp"
+#: A local refusal is believed once it repeats this long after the first, seconds.
+REFUSAL_SETTLE_S = 0.2
+
+
+def local_runner(argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    """Run ``argv`` on this host, in its own process group (closed as a whole)."""
+    try:
+        return subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise CannotMeasure(f"cannot run {argv[0]!r} ({exc.strerror}): is it installed?") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class PingTool:
+    """Which ping runs, and how it is told which interface or stack to use."""
+
+    flavour: Flavour
+    """iputils, esxi, macos, windows (PowerShell .NET), windows-ping (ping.exe)."""
+    program: str = "ping"
+    """The command (``vmkping`` on ESXi)."""
+    interface: str | None = None
+    """ESXi ``-I vmkN``: the VMkernel interface probes leave from."""
+    netstack: str | None = None
+    """ESXi ``-S NAME``: the TCP/IP stack (``vmotion``, a storage stack)."""
+
+
+def probe_argv(tool: PingTool, target: Target, request: ProbeRequest) -> list[str]:
+    """One probe as the tool's own command line (sizes are ICMP payload bytes there)."""
+    payload = str(max(0, request.size - ICMP_OVERHEAD[target.family]))
+    address = target.address if not target.scope_id else f"{target.address}%{target.scope_id}"
+    ttl = request.ttl
+    f = tool.flavour
+    if f is Flavour.IPUTILS:
+        argv = [tool.program, "-n", f"-{target.family}", "-M", "do", "-s", payload, "-c", "1"]
+        argv += ["-W", str(WAIT_S)] + (["-t", str(ttl)] if ttl else [])
+    elif f is Flavour.ESXI:
+        argv = [tool.program] + (["-6"] if target.family == 6 else []) + ["-d", "-s", payload]
+        argv += ["-c", "1", "-W", str(WAIT_S)] + (["-t", str(ttl)] if ttl else [])
+        argv += (["-I", tool.interface] if tool.interface else []) + (
+            ["-S", tool.netstack] if tool.netstack else []
+        )
+    elif f is Flavour.MACOS:
+        if target.family == 4:
+            argv = ["ping", "-n", "-D", "-s", payload, "-c", "1", "-W", str(WAIT_S * 1000)]
+            argv += ["-m", str(ttl)] if ttl else []
+        else:  # ping6 -m: do not fragment to the minimum MTU
+            argv = ["ping6", "-n", "-m", "-s", payload, "-c", "1"]
+            argv += ["-h", str(ttl)] if ttl else []
+    elif f is Flavour.WINDOWS_PING:
+        argv = ["ping", f"-{target.family}", "-n", "1", "-w", str(WAIT_S * 1000), "-l", payload]
+        argv += (["-f"] if target.family == 4 else []) + (["-i", str(ttl)] if ttl else [])
+    else:
+        raise CannotMeasure(f"{f.value} ping has no command line of its own here")
+    return [*argv, address]
+
+
+def posix_batch(probes: Sequence[tuple[int, list[str]]]) -> list[str]:
+    """One ``sh -c`` command running every probe at once.
+
+    Each output line goes out as it is printed, tagged with its probe
+    (``@@jp INDEX LINE``, one short write each, so lines of parallel pings
+    never mix), then ``@@jp-end INDEX``. A tool that lingers after saying
+    what happened (iputils waits out ``-W`` after "message too long") is
+    read as soon as it has said it.
+    """
+    lines = [
+        "j(){ i=$1; shift; LC_ALL=C \"$@\" 2>&1 | while IFS= read -r l; do "
+        f"printf '{MARK} %s %s\\n' \"$i\" \"$l\"; done; printf '{MARK}-end %s\\n' \"$i\"; }}",
+        *(f"j {index} {shlex.join(argv)} &" for index, argv in probes),
+        "wait",
+    ]
+    return ["sh", "-c", "\n".join(lines)]
+
+
+def powershell_batch(probes: Sequence[tuple[int, Target, ProbeRequest]]) -> list[str]:
+    """One PowerShell command: .NET pings with don't-fragment, all at once, one line each
+    as it completes (``@@jp INDEX STATUS RTT_MS ADDRESS``). Windows PowerShell 5.1, no admin."""
+    rows = ",".join(
+        f"@({i},'{t.address}',{max(0, r.size - ICMP_OVERHEAD[t.family])},{r.ttl or 128})"
+        for i, t, r in probes
+    )
+    script = (
+        "$ErrorActionPreference='Stop';$w=@{};"
+        f"foreach($p in @({rows})){{"
+        "$o=New-Object System.Net.NetworkInformation.PingOptions($p[3],$true);"
+        "$b=New-Object byte[] $p[2];"
+        "$n=New-Object System.Net.NetworkInformation.Ping;"
+        f"$w[$n.SendPingAsync($p[1],{WAIT_S * 1000},$b,$o)]=$p[0]}};"
+        "while($w.Count){$t=[System.Threading.Tasks.Task[]]@($w.Keys);"
+        "$k=$t[[System.Threading.Tasks.Task]::WaitAny($t)];"
+        "if($k.IsFaulted){$s='BadRoute';$a='0.0.0.0';$m=0}else{$r=$k.Result;$s=$r.Status;"
+        "$a=$r.Address;$m=$r.RoundtripTime};"
+        f"[Console]::Out.WriteLine('{MARK} '+$w[$k]+' '+$s+' '+$m+' '+$a);"
+        "[Console]::Out.Flush();$w.Remove($k)}"
+    )
+    return ["powershell", "-NoProfile", "-NonInteractive", "-Command", script]
+
+
+@dataclass(slots=True)
+class _Probe:
+    token: int
+    target: Target
+    request: ProbeRequest
+    sent_at: float = 0.0
+
+
+@dataclass(slots=True)
+class _Batch:
+    process: subprocess.Popen[bytes]
+    probes: dict[int, _Probe]
+    buffer: bytes = b""
+    lines: dict[int, list[str]] = field(default_factory=dict)
+    size: int = 0
+
+
+class SystemPingProber:
+    """Implements :class:`jumbopath.probers.base.Prober` with the system's ping."""
+
+    protocols = frozenset({Protocol.ICMP})
+    """ICMP echo only: no ping sends UDP or TCP probes."""
+
+    def __init__(self, tool: PingTool, runner: Runner = local_runner) -> None:
+        if tool.flavour is Flavour.BUSYBOX:
+            raise CannotMeasure(
+                "BusyBox ping cannot set don't-fragment, so it cannot measure an MTU: "
+                "install iputils ping (Debian: apt-get install iputils-ping), "
+                "or use --via ping-socket"
+            )
+        self.tool = tool
+        self.runner = runner
+        self._queue: list[_Probe] = []
+        self._batches: list[_Batch] = []
+        self._next = 0
+        self._ignored: dict[str, int] = {}
+        self._voided: list[int] = []
+        self._refused: dict[str, tuple[int, int | None]] = {}  # address -> (size, mtu)
+        self._ptb: dict[tuple[str, int], str] = {}  # (address, mtu) -> reporter
+        self._suspect: dict[tuple[str, int | None], float] = {}  # first local refusal seen
+        self.commands = 0
+        """Commands run (one per engine round)."""
+
+    @classmethod
+    def local(cls) -> SystemPingProber:
+        """The ping of this host: iputils on Linux, macOS's, Windows PowerShell's .NET ping."""
+        return cls(detect_local())
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def ignored(self, target: Target) -> int:
+        return self._ignored.get(target.address, 0)
+
+    def take_voided(self) -> list[int]:
+        """Probes whose fate the tool did not tell (unparsed output, a refusal learnt late)."""
+        voided, self._voided = self._voided, []
+        return voided
+
+    def send(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
+        if request.protocol is not Protocol.ICMP:
+            raise CannotMeasure(
+                f"--via ping sends ICMP echo only, not {request.protocol.value.upper()} probes: "
+                "use --probe icmp (or auto), or --via auto"
+            )
+        refused = self._refused.get(target.address)
+        if refused is not None and request.size >= refused[0]:
+            return LocalRefused(refused[1])
+        self._next += 1
+        self._queue.append(_Probe(self._next, target, request))
+        return self._next
+
+    def close(self) -> None:
+        for batch in self._batches:
+            _stop(batch.process)
+        self._batches.clear()
+        self._queue.clear()
+
+    # ------------------------------------------------------------- running
+
+    def _launch(self) -> None:
+        probes, self._queue = self._queue, []
+        if self.tool.flavour is Flavour.WINDOWS:
+            argv = powershell_batch([(p.token, p.target, p.request) for p in probes])
+        else:
+            lines = [(p.token, probe_argv(self.tool, p.target, p.request)) for p in probes]
+            argv = posix_batch(lines)
+        process = self.runner(argv)
+        self.commands += 1
+        at = self.now()
+        for p in probes:
+            p.sent_at = at
+        assert process.stdout is not None
+        os.set_blocking(process.stdout.fileno(), False)
+        self._batches.append(_Batch(process, {p.token: p for p in probes}))
+
+    def receive(self, timeout_s: float) -> list[tuple[int, Outcome]]:
+        if self._queue:
+            self._launch()
+        out: list[tuple[int, Outcome]] = []
+        deadline = self.now() + max(0.0, timeout_s)
+        while True:
+            live = [b for b in self._batches if b.process.stdout is not None]
+            if not live:
+                time.sleep(max(0.0, min(deadline - self.now(), 0.05)))
+                return out
+            fds = {b.process.stdout.fileno(): b for b in live if b.process.stdout is not None}
+            wait = 0.0 if out else max(0.0, deadline - self.now())
+            ready, _, _ = select.select(list(fds), [], [], wait)
+            for fd in ready:
+                out.extend(self._read(fds[fd]))
+            if out or self.now() >= deadline:
+                return out
+
+    def _read(self, batch: _Batch) -> list[tuple[int, Outcome]]:
+        stdout = batch.process.stdout
+        assert stdout is not None
+        try:
+            chunk = os.read(stdout.fileno(), 65536)
+        except BlockingIOError:
+            return []
+        out: list[tuple[int, Outcome]] = []
+        if chunk and batch.size + len(chunk) <= MAX_OUTPUT:
+            batch.size += len(chunk)
+            batch.buffer += chunk
+            *lines, batch.buffer = batch.buffer.split(b"\n")
+            for raw in lines:
+                hit = self._line(batch, raw.decode("utf-8", "replace").rstrip("\r"))
+                if hit is not None:
+                    out.append(hit)
+            return out
+        # End of output (or too much of it): whatever was not told is void.
+        stdout.close()
+        _stop(batch.process)
+        self._voided.extend(batch.probes)
+        batch.probes.clear()
+        self._batches.remove(batch)
+        return out
+
+    def _line(self, batch: _Batch, line: str) -> tuple[int, Outcome] | None:
+        """Feed one line; a finished block (or a PowerShell line) gives its outcome."""
+        if self.tool.flavour is Flavour.WINDOWS:
+            parts = line.split()
+            if len(parts) < 2 or parts[0] != MARK or not parts[1].isdigit():
+                return None
+            return self._settle(batch, int(parts[1]), parse_status(line))
+        head, _, rest = line.partition(" ")
+        index_text, _, text = rest.partition(" ")
+        if not index_text.isdigit() or int(index_text) not in batch.probes:
+            return None
+        index = int(index_text)
+        if head == f"{MARK}-end":
+            lines = batch.lines.pop(index, [])
+            return self._settle(batch, index, parse(self.tool.flavour, "\n".join(lines), 1))
+        if head != MARK:
+            return None
+        lines = batch.lines.setdefault(index, [])
+        if len(lines) < 200:
+            lines.append(text)
+        parsed = parse(self.tool.flavour, "\n".join(lines), None)
+        if parsed.kind in (Kind.LOST, Kind.UNKNOWN):
+            return None  # not decided yet: wait for more, or for the end
+        batch.lines.pop(index, None)
+        return self._settle(batch, index, parsed)
+
+    def _settle(self, batch: _Batch, token: int, parsed: Parsed) -> tuple[int, Outcome] | None:
+        probe = batch.probes.pop(token, None)
+        if probe is None:
+            return None
+        outcome = self._outcome(probe, parsed, round((self.now() - probe.sent_at) * 1000, 3))
+        if outcome is None:
+            self._voided.append(token)
+            return None
+        return token, outcome
+
+    def _outcome(self, probe: _Probe, parsed: Parsed, rtt_ms: float) -> Outcome | None:
+        """The typed outcome; None voids the probe (it says nothing about the path)."""
+        target, size = probe.target, probe.request.size
+        kind = parsed.kind
+        if kind is Kind.REPLY:
+            if parsed.reporter not in (None, target.address):
+                self._ignore(target)
+                return None
+            return Reply(rtt_ms)
+        if kind is Kind.TOO_BIG:
+            mtu = parsed.mtu or next_plateau_below(size) or 0
+            if not 68 <= mtu < size:
+                self._ignore(target)
+                return None
+            # iputils prints this host's own address for a "too big" its kernel
+            # repeats from the cache: once a router said it, it is the router's.
+            reporter = self._ptb.setdefault((target.address, mtu), parsed.reporter or "unknown")
+            return TooBig(mtu, reporter, rtt_ms)
+        if kind is Kind.REFUSED:
+            # iputils with -M do obeys the kernel's cached path MTU: a refusal at
+            # the MTU a router reported in this run is that router's report again.
+            if parsed.mtu is not None and (target.address, parsed.mtu) in self._ptb:
+                return TooBig(parsed.mtu, self._ptb[(target.address, parsed.mtu)], rtt_ms)
+            # The router's report may still be on its way (its ping's output
+            # races this one): believe a local refusal only when it repeats at
+            # least REFUSAL_SETTLE_S later with no such report. Then it is said
+            # at once for sizes at or above it. Until then the probe is void
+            # (planned again), never evidence.
+            key = (target.address, parsed.mtu)
+            first = self._suspect.setdefault(key, self.now())
+            if self.now() - first < REFUSAL_SETTLE_S:
+                return None
+            known = self._refused.get(target.address)
+            if known is None or size < known[0]:
+                self._refused[target.address] = (size, parsed.mtu)
+            return None
+        if kind is Kind.TIME_EXCEEDED:
+            return TimeExceeded(parsed.reporter or "unknown", rtt_ms)
+        if kind is Kind.UNREACHABLE:
+            return Unreachable(parsed.code or Unreach.OTHER, parsed.reporter or "local")
+        if kind is Kind.LOST:
+            return Lost()
+        if kind is Kind.TOOL_LIMIT:
+            raise CannotMeasure(
+                f"this ping cannot send {size}-byte probes (at most {parsed.mtu} bytes of data; "
+                "on macOS raise it: sudo sysctl -w net.inet.raw.maxdgram=16384), "
+                "or check a smaller --expect"
+            )
+        return None
+
+    def _ignore(self, target: Target) -> None:
+        self._ignored[target.address] = self._ignored.get(target.address, 0) + 1
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End a command and everything it started (its process group, when it leads one)."""
+    if process.poll() is None:
+        with contextlib.suppress(OSError):
+            if os.getpgid(process.pid) == process.pid:
+                os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            process.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=1.0)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def detect_local() -> PingTool:
+    """This host's ping, or CannotMeasure saying what to install."""
+    if sys.platform == "win32":
+        return PingTool(Flavour.WINDOWS, "powershell")
+    if sys.platform == "darwin":
+        return PingTool(Flavour.MACOS)
+    if shutil.which("vmkping"):
+        return PingTool(Flavour.ESXI, "vmkping")
+    program = shutil.which("ping")
+    if program is None:
+        raise CannotMeasure("no ping on PATH: install iputils-ping, or use --via auto")
+    try:
+        done = subprocess.run(
+            [program, "-V"], capture_output=True, text=True, timeout=5, env={"LC_ALL": "C"}
+        )
+        said = done.stdout + done.stderr
+    except (OSError, subprocess.TimeoutExpired):
+        said = ""
+    if "iputils" in said:
+        return PingTool(Flavour.IPUTILS, program)
+    if "BusyBox" in said or os.path.realpath(program).endswith("busybox"):
+        return PingTool(Flavour.BUSYBOX, program)
+    raise CannotMeasure(
+        f"{program} is not a ping jumbopath knows (iputils, ESXi, macOS, Windows): "
+        "install iputils-ping, or use --via auto"
+    )
