@@ -27,7 +27,7 @@ from jumbopath.cli import app
 from jumbopath.cli.check import EXPECT, IPV4, IPV6, MAX_TIME, family_option
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.model import Report, Status
-from jumbopath.pipeline import CheckConfig, check
+from jumbopath.pathstate import CheckConfig
 from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
 from jumbopath.watch import (
@@ -463,6 +463,8 @@ def watch_command(
         )
 
         def run() -> Report:
+            from jumbopath.pipeline import check
+
             return check(config)
 
         names = list(config.targets)
