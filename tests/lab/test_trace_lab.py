@@ -165,7 +165,10 @@ def test_bridge_port_at_4000_between_two_routers(lab: Lab) -> None:
     assert r["path_mtu"] == 4000
     assert verdict(r) == ("silent", hop(lab, "r1"), hop(lab, "r2"), 4000, None)
     assert r["cause"] == r["break"]["cause"] == "silent-drop"
-    assert [h["largest_passing"] for h in r["hops"]] == [9000, 4000, 4000, 4000]
+    labels = [h["largest_passing"] for h in r["hops"]]
+    # Hop 1's label is the interface MTU when r1 had an ICMP token left for the
+    # labelling probe, else the failing size its big probes proved to reach it.
+    assert labels[0] in (9000, 4001) and labels[1:] == [4000, 4000, 4000]
 
 
 @pytest.mark.parametrize("family", [4, 6])
