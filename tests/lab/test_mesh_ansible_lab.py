@@ -138,21 +138,32 @@ def verdicts(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def measured(lab: Lab, ssh: SshLab, *args: Any) -> tuple[int, dict[str, Any]]:
+    """``mesh --json``, run again (at most twice more) while some cell could not be
+    measured: this test compares inventory forms, not one run's luck on a busy
+    machine (a remote check that ran out of time is a cell "error")."""
+    for _ in range(3):
+        rc, doc = mesh_json(lab, ssh, *args)
+        if not any(c["status"] == "error" for n in doc["networks"] for c in n["cells"]):
+            break
+    return rc, doc
+
+
 def test_dynamic_inventory_gives_the_same_verdicts_as_static(
     env: tuple[Lab, SshLab], tmp_path: Path
 ) -> None:
     lab, ssh = env
     static = own_inventory(lab, ssh, tmp_path / "inv.yml")
     dynamic = dynamic_inventory(lab, ssh, tmp_path / "inventory.py")
-    rc_s, doc_s = mesh_json(lab, ssh, static)
-    rc_d, doc_d = mesh_json(lab, ssh, dynamic)
+    rc_s, doc_s = measured(lab, ssh, static)
+    rc_d, doc_d = measured(lab, ssh, dynamic)
     assert rc_s == rc_d == 0, json.dumps(doc_d, indent=1)[:3000]
     assert verdicts(doc_d) == verdicts(doc_s)
     assert {c["path_mtu"] for c in net(doc_d, "storage")["cells"]} == {9000}
     lab.set_mtu("swa", "n3", 1500)
     try:
-        rc_s, doc_s = mesh_json(lab, ssh, static)
-        rc_d, doc_d = mesh_json(lab, ssh, dynamic)
+        rc_s, doc_s = measured(lab, ssh, static)
+        rc_d, doc_d = measured(lab, ssh, dynamic)
     finally:
         lab.set_mtu("swa", "n3", 9000)
     assert rc_s == rc_d == 1
