@@ -211,8 +211,9 @@ def _operstate(interface: str) -> str:
         return "unknown"
 
 
-def egress(target: Target) -> Egress:
-    """Route lookup toward ``target``. Raises NoRoute or InterfaceDown."""
+def _route(target: Target) -> tuple[str, int | None]:
+    """The source address the kernel would use toward ``target``, and the MTU of
+    its route (its path MTU cache included). Raises NoRoute."""
     af = socket.AF_INET if target.family == 4 else socket.AF_INET6
     shown = _shown(target)
     with socket.socket(af, socket.SOCK_DGRAM) as sock:
@@ -238,6 +239,21 @@ def egress(target: Target) -> Egress:
                 route_mtu = sock.getsockopt(socket.IPPROTO_IPV6, IPV6_MTU)
         except OSError:
             route_mtu = None
+    return source, route_mtu
+
+
+def route_mtu(target: Target) -> int | None:
+    """The MTU the kernel uses toward ``target`` now (its path MTU cache included);
+    None when there is no route. No interface lookup: cheap enough for every target."""
+    try:
+        return _route(target)[1]
+    except NoRoute:
+        return None
+
+
+def egress(target: Target) -> Egress:
+    """Route lookup toward ``target``. Raises NoRoute or InterfaceDown."""
+    source, cached = _route(target)
     # A link-local source address may exist on several interfaces: the scope names it.
     interface = _interface_name(target.scope_id) or _interface_of(source)
     interface_mtu = None
@@ -250,4 +266,4 @@ def egress(target: Target) -> Egress:
                 f"interface {interface} toward {target.address} is down (state {state}): "
                 f"check the cable and switch port, or `ip link set {interface} up`"
             )
-    return Egress(source, interface, interface_mtu, route_mtu)
+    return Egress(source, interface, interface_mtu, cached)

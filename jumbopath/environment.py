@@ -41,6 +41,10 @@ class Environment(Protocol):
         """How this host would send to ``target`` (CannotMeasure: no route, interface down)."""
         ...
 
+    def route_mtu(self, target: Target) -> int | None:
+        """The MTU of the route toward ``target`` now (the kernel's cache); None: no route."""
+        ...
+
     def local_context(self, interface: str, expected: int | None) -> list[str]:
         """What the local side says about ``interface`` falling short of ``expected``."""
         ...
@@ -72,6 +76,11 @@ class SystemEnvironment:
         from jumbopath.egress import egress
 
         return egress(target)
+
+    def route_mtu(self, target: Target) -> int | None:
+        from jumbopath.egress import route_mtu
+
+        return route_mtu(target)
 
     def local_context(self, interface: str, expected: int | None) -> list[str]:
         from jumbopath.nics import local_context
@@ -184,6 +193,12 @@ class SimulatedEnvironment:
         mtu = path.interface_mtu
         source = "198.18.0.1" if target.family == 4 else "2001:db8::1"
         return Egress(source, "lab0", mtu, mtu)
+
+    def route_mtu(self, target: Target) -> int | None:
+        try:
+            return self.egress(target).route_mtu
+        except NoRoute:
+            return None
 
     def local_context(self, interface: str, expected: int | None) -> list[str]:
         return list(self.local.get(interface, ()))

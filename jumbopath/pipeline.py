@@ -506,10 +506,7 @@ def kernel_cache_stage(states: Sequence[PathState], env: Environment) -> None:
         r, route = state.result, state.route
         if r is None or route is None:
             continue
-        try:
-            after = env.egress(state.target).route_mtu
-        except CannotMeasure:
-            after = None
+        after = env.route_mtu(state.target)
         mtu = r.path_mtu
         extra = []
         for value in dict.fromkeys(v for v in (route.route_mtu, after) if v is not None):
