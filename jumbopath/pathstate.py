@@ -89,3 +89,23 @@ def parse_probe(text: str) -> tuple[Protocol | None, int | None]:
         )
     return protocol, int(port_text)
 
+
+#: ``--flows``: 1 (off) to this many source ports.
+MAX_FLOWS = 256
+#: ``--soak``: 0 (off) to this many probes.
+MAX_SOAK = 10_000
+
+
+def check_flows(value: int) -> int:
+    """``--flows``, in range (UsageError otherwise)."""
+    if not 1 <= value <= MAX_FLOWS:
+        raise UsageError(f"give 1 (off) to {MAX_FLOWS} flows, not {value}")
+    return value
+
+
+def check_soak(value: int) -> int:
+    """``--soak``, in range (UsageError otherwise)."""
+    if not 0 <= value <= MAX_SOAK:
+        raise UsageError(f"give 0 (off) to {MAX_SOAK} probes, not {value}")
+    return value
+

@@ -15,7 +15,7 @@ from rich.console import Console
 
 from jumbopath.cli import app
 from jumbopath.errors import JumbopathError, UsageError
-from jumbopath.pathstate import CheckConfig, parse_probe
+from jumbopath.pathstate import CheckConfig, check_flows, check_soak, parse_probe
 from jumbopath.safe import safe_text
 from jumbopath.sizes import check_mtu
 from jumbopath.status import exit_code_for
@@ -166,16 +166,17 @@ MAX_TIME = typer.Option(
 )
 
 
-def _flows(value: int) -> int:
-    if not 1 <= value <= 256:
-        raise typer.BadParameter(f"give 1 (off) to 256 flows, not {value}")
-    return value
+def _callback(check: Callable[[int], int]) -> Callable[[int], int]:
+    """A typer callback from a check of the domain: its UsageError becomes typer's
+    bad parameter (which names the option)."""
 
+    def callback(value: int) -> int:
+        try:
+            return check(value)
+        except UsageError as exc:
+            raise typer.BadParameter(str(exc)) from None
 
-def _soak(value: int) -> int:
-    if not 0 <= value <= 10_000:
-        raise typer.BadParameter(f"give 0 (off) to 10000 probes, not {value}")
-    return value
+    return callback
 
 
 PROBE = typer.Option(
@@ -189,14 +190,14 @@ FLOWS = typer.Option(
     "--flows",
     help="Confirm the MTU over this many TCP/UDP flows (source ports), to catch one "
     "ECMP leg or LAG member at a smaller MTU; 1 turns it off.",
-    callback=_flows,
+    callback=_callback(check_flows),
 )
 SOAK = typer.Option(
     200,
     "--soak",
     help="Probes of the soak at the path MTU beside small ones, to catch loss that only "
     "hits big frames; 0 turns it off.",
-    callback=_soak,
+    callback=_callback(check_soak),
 )
 
 
