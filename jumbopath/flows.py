@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from jumbopath.confirm import loss_estimate, silences_needed
-from jumbopath.model import Outcome, ProbeRequest, Protocol, Reply, TooBig
+from jumbopath.model import Flows, Outcome, ProbeRequest, Protocol, Reply, TooBig
 from jumbopath.sizes import CONTROL_SIZE
 
 #: Source ports of flow probes: flow i uses FLOW_BASE_PORT + i.
@@ -86,12 +86,8 @@ class _Flow:
 class FlowResult:
     """What the flows showed."""
 
-    passing: tuple[int, ...]
-    """Source ports whose big probes arrived."""
-    failing: tuple[int, ...]
-    """Source ports whose big probes provably did not."""
-    unknown: tuple[int, ...]
-    """Source ports that could not be judged."""
+    flows: Flows
+    """Per source port: passing, failing (proven), unknown."""
     too_big: int | None
     """A next-hop MTU a router reported for a failing flow, if any."""
     probes_sent: int
@@ -224,10 +220,16 @@ class FlowCheck:
             by_state[self.state(f)].append(f.port)
         reported = [f.too_big for f in self._flows if f.too_big is not None]
         started = self._started if self._started is not None else now
+        cfg = self.config
         return FlowResult(
-            passing=tuple(by_state[FlowState.PASSES]),
-            failing=tuple(by_state[FlowState.FAILS]),
-            unknown=tuple(by_state[FlowState.UNKNOWN]),
+            flows=Flows(
+                protocol=cfg.protocol,
+                port=cfg.port,
+                size=cfg.size,
+                passing=tuple(by_state[FlowState.PASSES]),
+                failing=tuple(by_state[FlowState.FAILS]),
+                unknown=tuple(by_state[FlowState.UNKNOWN]),
+            ),
             too_big=min(reported) if reported else None,
             probes_sent=self.probes_sent,
             elapsed_s=round(max(self._last, started) - started, 4),

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from jumbopath.budget import Budgeted
 from jumbopath.direction import DirectionConfig, DirectionTest
 from jumbopath.engine import Job, drive
 from jumbopath.environment import SystemEnvironment
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
+from jumbopath.measure import new_search, search_result, with_stage
 from jumbopath.model import (
     Break,
     BreakKind,
@@ -38,15 +38,13 @@ from jumbopath.model import (
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
 from jumbopath.probers.base import supports
-from jumbopath.realflows import UDP_MAX_TIME_S, fallback_stage, flows_stage, soak_stage
-from jumbopath.search import MtuSearch, SearchConfig, SearchResult
+from jumbopath.realflows import fallback_stage, flows_stage, soak_stage
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
 
 if TYPE_CHECKING:  # names for annotations only: psutil loads with the first route lookup
-    from jumbopath.egress import Egress
     from jumbopath.environment import Environment
-    from jumbopath.probers.base import Prober, Target
+    from jumbopath.probers.base import Prober
 
 #: Bound on the localization time of one run, seconds, plus one per extra failing
 #: target (they share routers' ICMP budgets, about one answer per second), capped.
@@ -157,88 +155,19 @@ def search_stage(
     on_progress: Progress | None = None,
 ) -> None:
     """The exact path MTU of every routed target, all in one drive."""
-    # UDP probes are answered by the target's rate-limited ICMP: paced to it.
-    udp = config.probe is Protocol.UDP
-    max_time = max(config.max_time_s, UDP_MAX_TIME_S) if udp else config.max_time_s
-    jobs: list[tuple[PathState, MtuSearch, Job[Any]]] = []
-    for state in states:
-        if state.route is None:
-            continue
-        search = MtuSearch(
-            SearchConfig(
-                family=state.target.family,
-                max_size=state.route.interface_mtu or 65535,
-                expected=_search_expectation(config.expect, state.target.family),
-                max_time_s=max_time,
-                protocol=config.probe or Protocol.ICMP,
-                port=config.port,
-            )
-        )
-        jobs.append((state, search, Job(state.target, Budgeted(search) if udp else search)))
-    drive(prober, [j for *_, j in jobs], max_time_s=max_time + 1.0, on_progress=on_progress)
-    for state, planner, _ in jobs:
-        state.timeout_s = planner.timeout_s()
-        found = planner.abandon(prober.now())
+    protocol = config.probe or Protocol.ICMP
+    jobs = [(s, *new_search(s, config, protocol, config.port)) for s in states if s.route]
+    longest = max((search.config.max_time_s for _, search, _ in jobs), default=0.0)
+    drive(prober, [j for *_, j in jobs], max_time_s=longest + 1.0, on_progress=on_progress)
+    for state, search, _ in jobs:
+        state.timeout_s = search.timeout_s()
+        found = search.abandon(prober.now())
         assert state.route is not None
         expected = config.expect if config.expect is not None else state.route.interface_mtu
         result = search_result(
             state.target, state.route, expected, found, prober.ignored(state.target)
         )
-        state.result = replace(result, protocol=planner.config.protocol, port=config.port)
-
-
-def _search_expectation(expect: int | None, family: int) -> int | None:
-    if expect is not None and family == 6 and expect < MIN_MTU[6]:
-        return MIN_MTU[6]
-    return expect
-
-
-def search_result(
-    target: Target, route: Egress, expected: int | None, found: SearchResult, ignored: int
-) -> PathResult:
-    """A path's verdict from its search: status, cause and remarks."""
-    remarks = []
-    mtu = found.path_mtu
-    if not found.reachable:
-        status = Status.UNREACHABLE if found.conclusive else Status.ERROR
-        if not found.conclusive:
-            cause = Cause.TIME_LIMIT
-        elif found.unreachable is not None:
-            cause = Cause.ICMP_UNREACHABLE
-        else:
-            cause = Cause.NO_ANSWER
-        why = found.unreachable.value if found.unreachable is not None else None
-        remarks.append(remark("no-answer", address=target.address, reason=why))
-    elif expected is not None and mtu is not None and mtu >= expected:
-        status, cause = Status.OK, Cause.CARRIES
-    elif not found.conclusive:
-        status, cause = Status.ERROR, Cause.INCONCLUSIVE
-    else:
-        status, cause = Status.BELOW, Cause.BELOW_UNLOCATED
-    if found.loss > 0 and found.reachable:
-        remarks.append(remark("loss-retried", loss=found.loss))
-    if ignored:
-        remarks.append(remark("icmp-ignored", count=ignored, address=target.address))
-    return PathResult(
-        target=target.name,
-        address=target.address,
-        family=target.family,
-        status=status,
-        expected_mtu=expected,
-        path_mtu=mtu,
-        interface=route.interface,
-        interface_mtu=route.interface_mtu,
-        loss=found.loss if found.reachable else 1.0,
-        probes_sent=found.probes_sent,
-        elapsed_s=found.elapsed_s,
-        stages=(Stage("search", found.probes_sent, found.elapsed_s),),
-        evidence=found.evidence,
-        cached_mtu=route.route_mtu,
-        ignored_icmp=ignored,
-        notes=tuple(remarks),
-        cause=cause,
-        unreachable=found.unreachable,
-    )
+        state.result = replace(result, protocol=protocol, port=config.port)
 
 
 # --------------------------------------------------------------------------
@@ -339,15 +268,11 @@ def _direction_jobs(
 def _with_direction(r: PathResult, test: DirectionTest, now: float) -> PathResult:
     direction = test.abandon(now)
     brk = _return_break(r, test.config.size) if direction is Direction.RETURN else r.break_
-    stages = (*r.stages, Stage("direction", test.probes_sent, test.elapsed_s))
     return replace(
-        r,
+        with_stage(r, Stage("direction", test.probes_sent, test.elapsed_s)),
         direction=direction,
         break_=brk,
         cause=_cause(r.status, brk, r.cause),
-        probes_sent=r.probes_sent + test.probes_sent,
-        stages=stages,
-        elapsed_s=_probing_time(stages),
     )
 
 
@@ -377,18 +302,6 @@ def _cause(status: Status, brk: Break | None, current: Cause | None) -> Cause | 
     if brk is not None and brk.kind is not BreakKind.NONE:
         return brk.cause
     return Cause.BELOW_UNLOCATED
-
-
-#: Stages that run side by side (in one drive); the others run one after another.
-_SIDE_BY_SIDE = ("locate", "direction")
-
-
-def _probing_time(stages: Sequence[Stage]) -> float:
-    """The sum of the stages that run one after another, plus the longest of
-    those that run side by side."""
-    serial = sum(st.elapsed_s for st in stages if st.name not in _SIDE_BY_SIDE)
-    parallel = [st.elapsed_s for st in stages if st.name in _SIDE_BY_SIDE]
-    return round(serial + max(parallel, default=0.0), 4)
 
 
 def _locate_config(state: PathState, *, label: bool, budget: float) -> LocateConfig:
@@ -421,15 +334,11 @@ def _ptb_hint(result: PathResult) -> tuple[int, str] | None:
 
 
 def _with_location(result: PathResult, found: LocateResult) -> PathResult:
-    stages = (*result.stages, Stage("locate", found.probes_sent, found.elapsed_s))
     return replace(
-        result,
+        with_stage(result, Stage("locate", found.probes_sent, found.elapsed_s)),
         hops=found.hops,
         break_=found.break_,
         cause=_cause(result.status, found.break_, result.cause),
-        probes_sent=result.probes_sent + found.probes_sent,
-        elapsed_s=_probing_time(stages),
-        stages=stages,
         evidence=result.evidence + found.evidence,
         notes=result.notes + found.notes,
     )

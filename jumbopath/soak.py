@@ -20,8 +20,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from jumbopath.model import Outcome, ProbeRequest, Reply
+from jumbopath.model import Outcome, ProbeRequest, Reply, SoakLoss
 from jumbopath.sizes import CONTROL_SIZE
+
+#: Time between pairs: paced evenly, so self-inflicted queueing hits big and small alike.
+SPACING_S = 0.004
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +37,7 @@ class SoakConfig:
     """The big size (the path MTU)."""
     pairs: int = 100
     """Big and small probe pairs."""
-    spacing_s: float = 0.004
+    spacing_s: float = SPACING_S
     """Time between pairs."""
     timeout_s: float = 0.3
     """Wait for an answer."""
@@ -48,22 +51,16 @@ class SoakConfig:
 class SoakResult:
     """What the soak saw."""
 
-    size: int
-    """The big size."""
-    big_sent: int
-    """Big probes sent."""
-    big_lost: int
-    """Big probes unanswered."""
-    small_sent: int
-    """Small probes sent."""
-    small_lost: int
-    """Small probes unanswered."""
-    p_value: float
-    """Chance of a difference at least this large if big and small were lost alike."""
-    degraded: bool
-    """Big packets are lost significantly more often (``p_value < error_rate``)."""
+    loss: SoakLoss
+    """Both losses, their counts and the verdict."""
     elapsed_s: float
     """From the first probe to the verdict."""
+
+
+def paced(family: int, size: int, pairs: int, timeout_s: float) -> SoakConfig:
+    """A soak of ``pairs`` pairs, given the time to send them all and hear the last."""
+    bound = max(1.2, pairs * SPACING_S + timeout_s + 0.2)
+    return SoakConfig(family, size, pairs, timeout_s=timeout_s, max_time_s=bound)
 
 
 def fisher_greater(big_lost: int, big_sent: int, small_lost: int, small_sent: int) -> float:
@@ -176,13 +173,13 @@ class Soak:
         self._pending.clear()
         p = fisher_greater(self.big_lost, self.big_sent, self.small_lost, self.small_sent)
         started = self._started if self._started is not None else now
-        return SoakResult(
+        loss = SoakLoss(
             size=self.config.size,
             big_sent=self.big_sent,
             big_lost=self.big_lost,
             small_sent=self.small_sent,
             small_lost=self.small_lost,
-            p_value=p,
+            p_value=round(p, 6),
             degraded=p < self.config.error_rate and self.big_lost > self.small_lost,
-            elapsed_s=round(max(self._last, started) - started, 4),
         )
+        return SoakResult(loss, round(max(self._last, started) - started, 4))
