@@ -32,12 +32,33 @@ class HopMap:
         return next((t for t, a in sorted(self.addresses.items()) if a == address), None)
 
 
-def _base(cfg: LocateConfig, **fields: object) -> Break:
+def _base(
+    cfg: LocateConfig,
+    *,
+    kind: BreakKind,
+    cause: Cause,
+    after: str | None,
+    before: str | None,
+    mtu: int | None,
+    reported_by: str | None,
+    interface: str | None = None,
+    quiet_hops: tuple[int, ...] = (),
+    max_hops: int | None = None,
+) -> Break:
+    """A break of this localization's path and failing size."""
     return Break(
+        kind=kind,
+        after=after,
+        before=before,
+        mtu=mtu,
+        reported_by=reported_by,
+        cause=cause,
         size=cfg.fail_size,
         target=cfg.target,
         family=cfg.family,
-        **fields,  # type: ignore[arg-type]
+        interface=interface,
+        quiet_hops=quiet_hops,
+        max_hops=max_hops,
     )
 
 
