@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from jumbopath.batch import OneShot
 from jumbopath.confirm import proves_drop, silences_needed
 from jumbopath.model import (
     Answer,
@@ -85,74 +86,53 @@ class DirectionTest:
     """Sends the probes once, then judges. Same planner protocol as the search."""
 
     config: DirectionConfig
-    _sizes: dict[int, int] = field(default_factory=dict)
-    _sent_at: dict[int, float] = field(default_factory=dict)
-    _outcome: dict[int, _Seen] = field(default_factory=dict)
-    _started: bool = False
-    _done: bool = False
-    _last: float = 0.0
-    probes_sent: int = 0
+    _round: OneShot = field(init=False)
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        sizes = [CONTROL_SIZE[cfg.family]] * cfg.control_probes + [cfg.size] * cfg.big_probes
+        requests = [ProbeRequest(k, size, protocol=cfg.protocol) for k, size in enumerate(sizes)]
+        self._round = OneShot(requests, cfg.timeout_s)
 
     @property
     def done(self) -> bool:
         """True once every probe is answered or timed out."""
-        return self._done
+        return self._round.done
 
-    def poll(self, now: float) -> list[ProbeRequest]:
-        """First call: every probe at once. Later: expire, then nothing."""
-        cfg = self.config
-        if not self._started:
-            self._started = True
-            sizes = [CONTROL_SIZE[cfg.family]] * cfg.control_probes + [cfg.size] * cfg.big_probes
-            requests = []
-            for key, size in enumerate(sizes):
-                self._sizes[key] = size
-                requests.append(ProbeRequest(key=key, size=size, protocol=cfg.protocol))
-            return requests
-        for key, at in list(self._sent_at.items()):
-            if key not in self._outcome and at + cfg.timeout_s <= now:
-                self._outcome[key] = _Seen.LOST
-                self._last = max(self._last, now)
-        self._done = len(self._outcome) == len(self._sizes)
-        return []
-
-    def on_sent(self, request: ProbeRequest, now: float) -> None:
-        """``request`` left."""
-        self._sent_at[request.key] = now
-        self.probes_sent += 1
+    @property
+    def probes_sent(self) -> int:
+        """Probes that left."""
+        return self._round.probes_sent
 
     @property
     def elapsed_s(self) -> float:
         """From the first probe to the last answer or timeout seen."""
-        return round(self._last - min(self._sent_at.values()), 4) if self._sent_at else 0.0
+        return self._round.elapsed_s
+
+    def poll(self, now: float) -> list[ProbeRequest]:
+        """First call: every probe at once. Later: expire, then nothing."""
+        return self._round.poll(now)
+
+    def on_sent(self, request: ProbeRequest, now: float) -> None:
+        """``request`` left."""
+        self._round.on_sent(request, now)
 
     def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
-        """A small answer from the target means the probe arrived; a too-big, that it did not."""
-        if key in self._outcome:
-            return
-        self._last = max(self._last, now)
-        # The target's own port unreachable (UDP) or SYN-ACK/RST (TCP): the prober
-        # reports these as a small Reply. Another host's port unreachable is not it.
-        if isinstance(outcome, Reply) and outcome.answer is not Answer.ECHO_REPLY:
-            self._outcome[key] = _Seen.ARRIVED
-        elif isinstance(outcome, TooBig):
-            self._outcome[key] = _Seen.TOO_BIG
-        else:
-            self._outcome[key] = _Seen.LOST
-        self._done = len(self._outcome) == len(self._sizes)
+        """What became of probe ``key`` (judged in :meth:`abandon`)."""
+        self._round.on_outcome(key, outcome, now)
 
     def wake_at(self) -> float | None:
         """When the oldest unanswered probe times out."""
-        pending = [at for k, at in self._sent_at.items() if k not in self._outcome]
-        return min(pending) + self.config.timeout_s if pending else None
+        return self._round.wake_at()
 
     def abandon(self, now: float) -> Direction | None:
-        """The verdict: forward, return or None (cannot tell)."""
-        self._done = True
+        """The verdict: forward, return or None (cannot tell). Probes still out
+        count for nothing."""
         cfg = self.config
-        control = CONTROL_SIZE[cfg.family]
-        big = [o for k, o in self._outcome.items() if self._sizes[k] == cfg.size]
-        small = [o for k, o in self._outcome.items() if self._sizes[k] == control]
+        sizes = {r.key: r.size for r in self._round.requests}
+        seen = {k: _seen(o) for k, o in self._round.outcomes.items()}
+        big = [o for k, o in seen.items() if sizes[k] == cfg.size]
+        small = [o for k, o in seen.items() if sizes[k] == CONTROL_SIZE[cfg.family]]
         if _Seen.ARRIVED in big:
             return Direction.RETURN
         if _Seen.TOO_BIG in big:
@@ -162,3 +142,14 @@ class DirectionTest:
         if _Seen.ARRIVED in small and proven:
             return Direction.FORWARD
         return None
+
+
+def _seen(outcome: Outcome) -> _Seen:
+    """A small answer from the target means the probe arrived (the target's own port
+    unreachable for UDP, or its SYN-ACK/RST for TCP: the prober reports these as a
+    small Reply; another host's port unreachable is not one); a too-big, that it did not."""
+    if isinstance(outcome, Reply) and outcome.answer is not Answer.ECHO_REPLY:
+        return _Seen.ARRIVED
+    if isinstance(outcome, TooBig):
+        return _Seen.TOO_BIG
+    return _Seen.LOST

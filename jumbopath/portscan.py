@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jumbopath.batch import OneShot
 from jumbopath.model import Outcome, ProbeRequest, Protocol, Reply
 from jumbopath.sizes import TCP_OVERHEAD
 
@@ -39,55 +40,46 @@ class PortScan:
     """Finds an answering TCP port. Same planner protocol as the search."""
 
     config: PortScanConfig
-    _port_of: dict[int, int] = field(default_factory=dict)
-    _sent_at: dict[int, float] = field(default_factory=dict)
-    _answered: set[int] = field(default_factory=set)
-    _closed: set[int] = field(default_factory=set)
-    _started: bool = False
-    _done: bool = False
-    probes_sent: int = 0
+    _round: OneShot = field(init=False)
+
+    def __post_init__(self) -> None:
+        cfg = self.config
+        size = TCP_OVERHEAD[cfg.family] + 12
+        ports = [port for port in cfg.ports for _ in range(cfg.attempts)]
+        requests = [
+            ProbeRequest(key, size, protocol=Protocol.TCP, port=port)
+            for key, port in enumerate(ports)
+        ]
+        self._round = OneShot(requests, cfg.timeout_s)
 
     @property
     def done(self) -> bool:
         """True once every SYN is answered or timed out."""
-        return self._done
+        return self._round.done
+
+    @property
+    def probes_sent(self) -> int:
+        """SYNs that left."""
+        return self._round.probes_sent
 
     def poll(self, now: float) -> list[ProbeRequest]:
         """First call: every SYN at once; later: expire."""
-        cfg = self.config
-        if not self._started:
-            self._started = True
-            out = []
-            for port in cfg.ports:
-                for _ in range(cfg.attempts):
-                    key = len(self._port_of)
-                    self._port_of[key] = port
-                    size = TCP_OVERHEAD[cfg.family] + 12
-                    out.append(ProbeRequest(key, size, protocol=Protocol.TCP, port=port))
-            return out
-        waiting = [at for k, at in self._sent_at.items() if k not in self._closed]
-        if not waiting or all(at + cfg.timeout_s <= now for at in waiting):
-            self._done = True
-        return []
+        return self._round.poll(now)
 
     def on_sent(self, request: ProbeRequest, now: float) -> None:
         """``request`` left."""
-        self._sent_at[request.key] = now
-        self.probes_sent += 1
+        self._round.on_sent(request, now)
 
     def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
         """A SYN-ACK or RST proves the host answers on that port."""
-        self._closed.add(key)
-        if isinstance(outcome, Reply):
-            self._answered.add(self._port_of[key])
-        if len(self._closed) == len(self._port_of):
-            self._done = True
+        self._round.on_outcome(key, outcome, now)
 
     def wake_at(self) -> float | None:
         """When the SYNs time out."""
-        waiting = [at for k, at in self._sent_at.items() if k not in self._closed]
-        return max(waiting) + self.config.timeout_s if waiting else None
+        return self._round.wake_at()
 
     def result(self) -> int | None:
         """The first candidate that answered, or None."""
-        return next((p for p in self.config.ports if p in self._answered), None)
+        ports = {r.key: r.port for r in self._round.requests}
+        answered = {ports[k] for k, o in self._round.outcomes.items() if isinstance(o, Reply)}
+        return next((p for p in self.config.ports if p in answered), None)
