@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jumbopath.confirm import MAX_LOSS, loss_estimate, silences_needed
+from jumbopath.confirm import loss_estimate, silences_needed
 from jumbopath.model import (
     Evidence,
     LocalRefused,
@@ -71,13 +71,13 @@ class SearchConfig:
     max_time_s: float = 5.0
     """Hard bound on probing time for this target."""
     unreachable_after: int = 10
+    """Lost control probes (and no answer at all) that make a target unreachable."""
     unreachable_min_s: float = 3.0
     """Silence that makes a target unreachable lasts at least this long: a router
     resolving a new neighbour tries 3 times, 1 s apart (ARP/ND), and drops what
     queues meanwhile; a host that answers late is not "unreachable"."""
     control_gap_s: float = 0.5
     """While waiting out ``unreachable_min_s``: one control probe this often."""
-    """Lost control probes (and no answer at all) that make a target unreachable."""
     confirm_burst: int = 4
     """Probes per confirmation round once loss has been seen."""
     protocol: Protocol = Protocol.ICMP
@@ -248,7 +248,7 @@ class MtuSearch:
 
     def _silence_needed(self) -> int:
         # The one rule (jumbopath.confirm); never fewer than two silences.
-        return silences_needed(min(self.loss_estimate(), MAX_LOSS), self.config.error_rate, floor=2)
+        return silences_needed(self.loss_estimate(), self.config.error_rate, floor=2)
 
     # --------------------------------------------------------------- the loop
 
