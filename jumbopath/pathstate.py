@@ -108,4 +108,3 @@ def check_soak(value: int) -> int:
     if not 0 <= value <= MAX_SOAK:
         raise UsageError(f"give 0 (off) to {MAX_SOAK} probes, not {value}")
     return value
-

@@ -397,9 +397,7 @@ def switch_ports_stage(states: Sequence[PathState], env: Environment, switches: 
         assert r.break_ is not None
         source = (state.route.source,) if state.route is not None else ()
         found = suspect_ports(r.break_, graph, expected=r.expected_mtu, source=source)
-        ports = tuple(
-            SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports
-        )
+        ports = tuple(SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports)
         brk = replace(r.break_, ports=ports, ports_reason=found.reason)
         state.result = replace(r, break_=brk)
 
@@ -420,8 +418,6 @@ def kernel_cache_stage(states: Sequence[PathState], env: Environment) -> None:
         extra = []
         for value in dict.fromkeys(v for v in (route.route_mtu, after) if v is not None):
             if mtu is not None and r.interface_mtu is not None and mtu != value < r.interface_mtu:
-                extra.append(
-                    remark("kernel-cache", cached=value, measured=mtu, address=r.address)
-                )
+                extra.append(remark("kernel-cache", cached=value, measured=mtu, address=r.address))
         cached = after if after is not None else route.route_mtu
         state.result = replace(r, cached_mtu=cached, notes=(*r.notes, *extra))

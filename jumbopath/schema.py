@@ -393,6 +393,7 @@ def _flows(doc: Any) -> Flows | None:
     if not isinstance(doc, Mapping):
         return None
     protocol = _enum(Protocol, doc.get("protocol"), Protocol.TCP) or Protocol.TCP
+
     def ports(key: str) -> tuple[int, ...]:
         return tuple(
             p

@@ -69,6 +69,7 @@ def progress_for(total_label: str, enabled: bool) -> Progress | None:
         TextColumn,
         TimeElapsedColumn,
     )
+
     return Progress(
         TextColumn(total_label),
         BarColumn(),
@@ -215,7 +216,6 @@ VIA = typer.Option(
     help="How probes are sent: auto (raw sockets when allowed, else unprivileged ICMP "
     "ping sockets), raw, ping-socket, or ping (the system's own ping command).",
     callback=_via,
-
 )
 SWITCHES = typer.Option(
     None,

@@ -53,9 +53,7 @@ def _finish(
     from jumbopath.mesh import document
     from jumbopath.render.mesh import render_changes, render_mermaid, render_text
 
-    if switches is not None and any(
-        c.break_ is not None for n in mesh.networks for c in n.cells
-    ):
+    if switches is not None and any(c.break_ is not None for n in mesh.networks for c in n.cells):
         from jumbopath.environment import SystemEnvironment
         from jumbopath.mesh.switchports import with_switch_ports
 
@@ -179,23 +177,29 @@ def _seconds(option: str, value: float, low: float, high: float) -> float:
     return value
 
 
-def _check_args(probe: str | None, flows: int | None, soak: int | None) -> tuple[str, ...]:
-    """--probe, --flows and --soak for every remote check, validated here first."""
-    args: list[str] = []
-    if probe is not None:
-        from jumbopath.pathstate import parse_probe
+def _field_options(
+    probe: str | None, flows: int | None, soak: int | None
+) -> tuple[str | None, int | None, int | None]:
+    """--probe, --flows and --soak for every check, validated here first."""
+    from jumbopath.pathstate import check_flows, check_soak, parse_probe
 
+    if probe is not None:
         parse_probe(probe)
-        args += ["--probe", probe.strip().lower()]
-    if flows is not None:
-        if not 1 <= flows <= 256:
-            raise UsageError(f"--flows: give 1 (off) to 256 flows, not {flows}")
-        args += ["--flows", str(flows)]
-    if soak is not None:
-        if not 0 <= soak <= 10_000:
-            raise UsageError(f"--soak: give 0 (off) to 10000 probes, not {soak}")
-        args += ["--soak", str(soak)]
-    return tuple(args)
+    return (
+        probe,
+        _option("--flows", check_flows, flows),
+        _option("--soak", check_soak, soak),
+    )
+
+
+def _option(name: str, check: Any, value: int | None) -> int | None:
+    """``value`` through its range check, the usage line naming the option."""
+    if value is None:
+        return None
+    try:
+        return int(check(value))
+    except UsageError as exc:
+        raise UsageError(f"{name}: {exc}") from None
 
 
 def _progress(total: int, quiet: bool) -> Any:
@@ -355,12 +359,15 @@ def mesh_command(
                 raise UsageError(
                     f"{compare}: no such file (--compare takes a file written by --save)"
                 )
+            probe, flows, soak = _field_options(probe, flows, soak)
             options = SshOptions(
                 ssh_config=str(ssh_config) if ssh_config is not None else None,
                 connect_timeout_s=_seconds("--connect-timeout", connect_timeout, 0.1, 600),
                 timeout_s=_seconds("--timeout", timeout, 0.1, 86_400),
                 concurrency=concurrency,
-                check_args=_check_args(probe, flows, soak),
+                probe=probe,
+                flows=flows,
+                soak=soak,
             )
             try:
                 runs = fan_out(inv, options, on_done=_progress(len(inv.hosts), out != "text"))

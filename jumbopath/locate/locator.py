@@ -321,9 +321,7 @@ class Locator:
         self._probes[key] = _Probe(ttl, size, control, batch)
         self._batches.setdefault(batch, []).append(key)
         cfg = self.config
-        return ProbeRequest(
-            key, size, ttl=ttl, protocol=cfg.protocol, flow=cfg.flow, port=cfg.port
-        )
+        return ProbeRequest(key, size, ttl=ttl, protocol=cfg.protocol, flow=cfg.flow, port=cfg.port)
 
     def _batch(self, ttl: int, bigs: int, now: float, *, sweep: bool = False) -> list[ProbeRequest]:
         """``bigs`` failing-size probes at ``ttl``, then the control that vouches for them."""

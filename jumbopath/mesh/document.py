@@ -3,7 +3,7 @@
 Schema 1 (stable; fields may be added, never renamed)::
 
     {"schema": 1, "kind": "jumbopath-mesh", "exit_code": 0|1|3,
-     "hosts": [{"name", "measured": bool, "elapsed_s",
+     "hosts": [{"name", "measured": bool, "elapsed_s", "via": "jumbopath"|"ping over ssh",
                 "error": null | {"kind", "message", "detail"}}],
      "networks": [{
         "name", "expected_mtu",
@@ -140,12 +140,19 @@ def _network(n: NetworkMatrix) -> dict[str, Any]:
 
 def to_document(mesh: Mesh) -> dict[str, Any]:
     """The mesh as a JSON-ready dict (schema 1)."""
+    via = dict(mesh.via)
     return {
         "schema": SCHEMA,
         "kind": KIND,
         "exit_code": int(mesh.exit_code),
         "hosts": [
-            {"name": h, "measured": e is None, "elapsed_s": round(t, 3), "error": _error(e)}
+            {
+                "name": h,
+                "measured": e is None,
+                "elapsed_s": round(t, 3),
+                "via": via.get(h, "jumbopath"),
+                "error": _error(e),
+            }
             for h, e, t in mesh.hosts
         ],
         "networks": [_network(n) for n in mesh.networks],

@@ -192,7 +192,8 @@ def build_mesh(networks: Sequence[Network], runs: Iterable[HostRun]) -> Mesh:
             cells.extend(_cells_from_run(net, source, nrun, row_error))
         matrices.append(_analyse(net, tuple(cells), tuple(rows)))
     hosts = tuple((r.host, _host_error(r), r.elapsed_s) for r in runs)
-    return Mesh(tuple(matrices), hosts)
+    via = tuple((r.host, r.via) for r in runs if r.via != "jumbopath")
+    return Mesh(tuple(matrices), hosts, via)
 
 
 def _host_error(run: HostRun) -> HostError | None:

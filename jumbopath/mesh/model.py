@@ -265,6 +265,9 @@ class Mesh:
     """One matrix per network."""
     hosts: tuple[tuple[str, HostError | None, float], ...]
     """(host, why its session failed or None, session seconds)."""
+    via: tuple[tuple[str, str], ...] = ()
+    """(host, how it was measured) for hosts not measured by jumbopath itself
+    (``ping over ssh``: agentless, through the host's own ping)."""
 
     @property
     def exit_code(self) -> ExitCode:

@@ -120,6 +120,8 @@ class HostRun:
     """Why nothing at all was measured from this host (SSH failed, timed out)."""
     elapsed_s: float = 0.0
     """Wall time of the host's SSH session."""
+    via: str = "jumbopath"
+    """How it was measured: jumbopath there, or its own ping over SSH (agentless)."""
 
 
 # --------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from jumbopath.errors import CannotMeasure
 from jumbopath.mesh.runs import HostRun
@@ -76,8 +77,15 @@ class Sessions:
         """True once :meth:`stop` ran."""
         return self._stopped
 
-    def spawn(self, argv: list[str], ssh: str) -> subprocess.Popen[bytes] | None:
-        """Start one session; None when the fan-out is already stopping."""
+    def spawn(
+        self,
+        argv: list[str],
+        ssh: str,
+        stdout: Any = subprocess.PIPE,
+        stderr: Any = subprocess.PIPE,
+    ) -> subprocess.Popen[bytes] | None:
+        """Start one session (its streams piped unless told otherwise); None when the
+        fan-out is already stopping."""
         with self._lock:
             if self._stopped:
                 return None
@@ -85,8 +93,8 @@ class Sessions:
                 proc = subprocess.Popen(
                     argv,
                     stdin=subprocess.DEVNULL,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
+                    stdout=stdout,
+                    stderr=stderr,
                     start_new_session=True,
                 )
             except FileNotFoundError as exc:

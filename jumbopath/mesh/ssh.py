@@ -25,10 +25,12 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.mesh.inventory import Inventory, MeshHost
+from jumbopath.mesh.inventory.model import Agent
 from jumbopath.mesh.runs import (
     MAX_DETAIL,
     ErrorKind,
@@ -43,6 +45,9 @@ from jumbopath.mesh.runs import (
 )
 from jumbopath.mesh.sessions import MAX_OUTPUT, Interrupted, Output, Sessions, collect
 from jumbopath.safe import safe_text
+
+if TYPE_CHECKING:
+    from jumbopath.pathstate import CheckConfig
 
 __all__ = [
     "MAX_OUTPUT",
@@ -77,8 +82,42 @@ class SshOptions:
     """The OpenSSH client to run."""
     max_output: int = MAX_OUTPUT
     """Most bytes read from a session's stdout, and from its stderr; past it the session ends."""
-    check_args: tuple[str, ...] = ()
-    """Further options for every remote ``check`` (``--probe``, ``--flows``, ``--soak``)."""
+    probe: str | None = None
+    """Every check's ``--probe`` (validated); None: the check's default."""
+    flows: int | None = None
+    """Every check's ``--flows`` (validated); None: the check's default."""
+    soak: int | None = None
+    """Every check's ``--soak`` (validated); None: the check's default."""
+
+    @property
+    def check_args(self) -> tuple[str, ...]:
+        """Further options for every remote ``check`` (``--probe``, ``--flows``, ``--soak``)."""
+        args: list[str] = []
+        if self.probe is not None:
+            args += ["--probe", self.probe.strip().lower()]
+        if self.flows is not None:
+            args += ["--flows", str(self.flows)]
+        if self.soak is not None:
+            args += ["--soak", str(self.soak)]
+        return tuple(args)
+
+    def check_config(
+        self, addresses: Sequence[str], mtu: int, family: int | None, max_time_s: float
+    ) -> CheckConfig:
+        """The configuration a host's ``check`` gets, for a check run from here (agentless)."""
+        from jumbopath.pathstate import CheckConfig, parse_probe
+
+        config = CheckConfig(
+            targets=tuple(addresses), expect=mtu, family=family, max_time_s=max_time_s, via="ping"
+        )
+        protocol, port = parse_probe(self.probe) if self.probe is not None else (None, None)
+        return replace(
+            config,
+            probe=protocol,
+            port=port,
+            flows=self.flows if self.flows is not None else config.flows,
+            soak=self.soak if self.soak is not None else config.soak,
+        )
 
 
 # Classification of ssh's own failures (exit status 255), first match wins.
@@ -181,8 +220,11 @@ def _line_with(text: str, pos: int) -> str:
     return text[start : end if end >= 0 else len(text)].strip().strip("@ ").strip()
 
 
-def ssh_argv(host: MeshHost, remote: str, options: SshOptions) -> list[str]:
-    """The ``ssh`` command line for one host. Host-key checking is left as configured (on)."""
+def ssh_argv(
+    host: MeshHost, remote: str | None, options: SshOptions, extra: Sequence[str] = ()
+) -> list[str]:
+    """The ``ssh`` command line for one host, with ``extra`` options (a control socket);
+    ``remote`` None runs no command. Host-key checking is left as configured (on)."""
     argv = [options.ssh]
     if options.ssh_config:
         argv += ["-F", options.ssh_config]
@@ -199,8 +241,8 @@ def ssh_argv(host: MeshHost, remote: str, options: SshOptions) -> list[str]:
         argv += ["-l", host.user]
     if host.identity_file:
         argv += ["-i", host.identity_file]
-    argv += ["--", host.ssh_host, remote]
-    return argv
+    argv += [*extra, "--", host.ssh_host]
+    return argv if remote is None else [*argv, remote]
 
 
 def plan(
@@ -238,6 +280,10 @@ def run_host(
     work = plan(inventory, name)
     if not work:
         return HostRun(name)
+    if host.agent is Agent.PING:
+        from jumbopath.mesh.agentless import run_agentless
+
+        return run_agentless(inventory, name, options, sessions, work)
     nonce = secrets.token_hex(6)
     script = remote_script(
         host.command,

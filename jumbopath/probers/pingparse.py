@@ -109,8 +109,10 @@ _IPUTILS: list[tuple[re.Pattern[str], Kind]] = [
     (re.compile(rf"^From {_ADDR}.* (Time to live exceeded|Time exceeded)"), Kind.TIME_EXCEEDED),
     (re.compile(rf"local error: [Mm]essage too long, mtu[=:] ?{_MTU}"), Kind.REFUSED),
     (re.compile(r"[Mm]essage too long"), Kind.REFUSED),
-    (re.compile(rf"^From {_ADDR}.* (?P<why>Destination .*|Packet filtered|Source Route Failed)"),
-     Kind.UNREACHABLE),
+    (
+        re.compile(rf"^From {_ADDR}.* (?P<why>Destination .*|Packet filtered|Source Route Failed)"),
+        Kind.UNREACHABLE,
+    ),
     (re.compile(r"ping: (connect|sendmsg|sendto): (?P<why>.*)"), Kind.UNREACHABLE),
 ]
 _BSD: list[tuple[re.Pattern[str], Kind]] = [
@@ -119,8 +121,10 @@ _BSD: list[tuple[re.Pattern[str], Kind]] = [
     (re.compile(rf"^\d+ bytes from {_ADDR}: Time to live exceeded"), Kind.TIME_EXCEEDED),
     (re.compile(r"packet size too large: \d+ > (?P<mtu>\d+)"), Kind.TOOL_LIMIT),
     (re.compile(r"sendto(\(\) failed \(|: )Message too long"), Kind.REFUSED),
-    (re.compile(rf"^\d+ bytes from {_ADDR}: (?P<why>Destination .*|Communication .*)"),
-     Kind.UNREACHABLE),
+    (
+        re.compile(rf"^\d+ bytes from {_ADDR}: (?P<why>Destination .*|Communication .*)"),
+        Kind.UNREACHABLE,
+    ),
     (re.compile(r"sendto(\(\) failed \(|: )(?P<why>.*?)\)?$"), Kind.UNREACHABLE),
 ]
 _WINDOWS: list[tuple[re.Pattern[str], Kind]] = [
@@ -226,5 +230,10 @@ def parse_status(line: str) -> Parsed:
     reporter = _address(m["addr"])
     if reporter in ("0.0.0.0", "::"):
         reporter = None
-    return Parsed(kind, reporter=reporter, code=code, rtt_ms=float(m["rtt"]),
-                  detail=safe_text(m["status"], 60))
+    return Parsed(
+        kind,
+        reporter=reporter,
+        code=code,
+        rtt_ms=float(m["rtt"]),
+        detail=safe_text(m["status"], 60),
+    )

@@ -99,6 +99,7 @@ TCP_SYN, TCP_RST, TCP_ACK = 0x02, 0x04, 0x10
 #: Bytes of a one-way probe's payload that identify it: the run's nonce, then a probe id.
 PROBE_ID = struct.Struct("!I")
 
+
 def _unreachable(code: Unreach, src: str, sent: _Sent, rtt_ms: float) -> Outcome:
     """The target's own port unreachable for a one-way probe proves it arrived."""
     if code is Unreach.PORT and src == sent.target.address:

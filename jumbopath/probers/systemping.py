@@ -131,8 +131,8 @@ def posix_batch(probes: Sequence[tuple[int, list[str]]]) -> list[str]:
     read as soon as it has said it.
     """
     lines = [
-        "j(){ i=$1; shift; LC_ALL=C \"$@\" 2>&1 | while IFS= read -r l; do "
-        f"printf '{MARK} %s %s\\n' \"$i\" \"$l\"; done; printf '{MARK}-end %s\\n' \"$i\"; }}",
+        'j(){ i=$1; shift; LC_ALL=C "$@" 2>&1 | while IFS= read -r l; do '
+        f'printf \'{MARK} %s %s\\n\' "$i" "$l"; done; printf \'{MARK}-end %s\\n\' "$i"; }}',
         *(f"j {index} {shlex.join(argv)} &" for index, argv in probes),
         "wait",
     ]

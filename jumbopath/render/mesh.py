@@ -105,6 +105,11 @@ def render_text(mesh: Mesh, console: Console) -> None:
             )
             if err.detail:
                 console.print(Text(f"    ssh said: {_said(err.detail)}", style="dim"))
+    if mesh.via:
+        agentless = ", ".join(_name(h) for h, _ in mesh.via)
+        console.print(
+            Text(f"Measured through their own ping over SSH (nothing installed): {agentless}")
+        )
     for net in mesh.networks:
         console.print()
         console.print(

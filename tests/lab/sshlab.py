@@ -146,7 +146,9 @@ class SshLab:
         try:
             proc = self.lab.popen(
                 node,
-                [SSHD, "-D", "-e", "-f", str(self.dir / f"sshd_{node}.conf")],
+                self._without_shell_setup(
+                    [SSHD, "-D", "-e", "-f", str(self.dir / f"sshd_{node}.conf")]
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -155,6 +157,36 @@ class SshLab:
             log.close()
         self._procs[node] = proc
         self._wait_listening(node, proc)
+
+    def _without_shell_setup(self, argv: list[str]) -> list[str]:
+        """``argv`` in a private mount namespace where the login user's ~/.bashrc is empty.
+
+        bash reads ~/.bashrc for every SSH command; on a machine whose root
+        account sets up pyenv there, each session may rehash pyenv's shims
+        under a lock, and a session killed meanwhile leaves the lock behind,
+        so every later session waits for it. The lab's sessions are about
+        the network, not that: they get an empty file instead, and the
+        machine's own file is untouched.
+        """
+        bashrc = Path(os.path.expanduser("~root/.bashrc"))
+        if not bashrc.is_file():
+            return argv
+        empty = self.dir / "empty_bashrc"
+        empty.touch()
+        script = 'mount --bind "$1" "$2" && shift 2 && exec "$@"'
+        return [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(empty),
+            str(bashrc),
+            *argv,
+        ]
 
     def _wait_listening(self, node: str, proc: subprocess.Popen[Any]) -> None:
         addr = self.addr(node)

@@ -344,6 +344,87 @@ def test_ansible_playbook_then_report(env: tuple[Lab, SshLab], tmp_path: Path) -
 # ---------------------------------------------------------------- asymmetric routing
 
 
+# ---------------------------------------------------------------- agentless hosts
+
+# n2 and n4 have no jumbopath at all (their command does not exist): they are
+# measured through their own iputils ping over one SSH connection each.
+AGENTLESS = {n: {"agent": "ping", "command": "/nonexistent/bin/jumbopath"} for n in ("n2", "n4")}
+
+
+def _verdicts(doc: dict[str, Any], network: str) -> list[tuple[Any, ...]]:
+    return [
+        (v["kind"], v["cause"], tuple(v["hosts"]), v.get("carried_mtu"))
+        for v in net(doc, network)["verdicts"]
+    ]
+
+
+def _cells(doc: dict[str, Any], network: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+    return {
+        (c["source"], c["destination"]): (c["status"], c["path_mtu"])
+        for c in net(doc, network)["cells"]
+    }
+
+
+def test_agentless_hosts_clean_mesh(env: tuple[Lab, SshLab], tmp_path: Path) -> None:
+    lab, ssh = env
+    inv = own_inventory(lab, ssh, tmp_path / "inv.yml", **AGENTLESS)
+    r = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(ssh.config))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Measured through their own ping over SSH (nothing installed): n2, n4" in r.stdout
+    rc, doc = mesh_json(lab, ssh, inv)
+    assert rc == 0
+    via = {h["name"]: h["via"] for h in doc["hosts"]}
+    assert via == {
+        "n1": "jumbopath",
+        "n2": "ping over ssh",
+        "n3": "jumbopath",
+        "n4": "ping over ssh",
+        "n5": "jumbopath",
+    }
+    for name, mtu in (("storage", 9000), ("mgmt", 1500)):
+        assert set(_cells(doc, name).values()) == {("ok", mtu)}
+    # The far host's own interface, as its kernel routes: n2's storage NIC.
+    c = cell(doc, "storage", "n2", "n4")
+    assert (c["interface"], c["interface_mtu"]) == ("eth1", 9000)
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param((("swb", "n4"),), id="agentless-host-access-port"),
+        pytest.param((("n4", "swb"),), id="agentless-host-own-nic"),
+        pytest.param((("swa", "n3"),), id="other-host-access-port"),
+        pytest.param((("swa", "swb"), ("swb", "swa")), id="inter-switch-link"),
+    ],
+)
+def test_agentless_hosts_give_the_same_verdicts(
+    env: tuple[Lab, SshLab], tmp_path: Path, fault: tuple[tuple[str, str], ...]
+) -> None:
+    """The same fault, measured once with jumbopath on every host and once with
+    n2 and n4 agentless: the same cells and the same verdicts."""
+    lab, ssh = env
+    plain = own_inventory(lab, ssh, tmp_path / "plain.yml")
+    agentless = own_inventory(lab, ssh, tmp_path / "agentless.yml", **AGENTLESS)
+    for a, b in fault:
+        lab.set_mtu(a, b, 1500)
+    try:
+        rc1, doc1 = mesh_json(lab, ssh, plain, "--network", "storage")
+        rc2, doc2 = mesh_json(lab, ssh, agentless, "--network", "storage")
+    finally:
+        for a, b in fault:
+            lab.set_mtu(a, b, 9000)
+    assert rc1 == rc2 == 1
+    assert _verdicts(doc2, "storage") == _verdicts(doc1, "storage") != []
+    cells1, cells2 = _cells(doc1, "storage"), _cells(doc2, "storage")
+
+    # A veth NIC at 1500 still takes 1504-byte packets (LAB-NOTES): a path
+    # MTU of 1500 or 1504 is the same finding.
+    def norm(cells: dict[tuple[str, str], tuple[Any, ...]]) -> dict[Any, Any]:
+        return {k: (s, 1500 if m in (1500, 1504) else m) for k, (s, m) in cells.items()}
+
+    assert norm(cells2) == norm(cells1)
+
+
 def asymmetric() -> Topology:
     """Two subnets, two routers; b* reach a* through r2 only, whose port toward swa is 1500::
 

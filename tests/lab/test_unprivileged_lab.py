@@ -206,8 +206,11 @@ def test_via_system_ping_silent_drop_is_exact_within_5_s(lab: Lab) -> None:
 
     lab.flush_pmtu("src")
     start = time.monotonic()
-    r = result(as_nobody(lab, "src", "check", "--json", "--expect", "9000", lab.addr("b", 4),
-                         "--via", "ping"))
+    r = result(
+        as_nobody(
+            lab, "src", "check", "--json", "--expect", "9000", lab.addr("b", 4), "--via", "ping"
+        )
+    )
     assert time.monotonic() - start < 5.0
     assert (r["status"], r["path_mtu"], r["cause"]) == ("below", 1500, "silent-drop")
 
@@ -219,8 +222,19 @@ def test_local_nic_at_1500_without_root(via: str) -> None:
 
     with Lab(chain(0, mtus={("src", "sw"): 1500})) as small:
         small.run("src", ["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"], check=True)
-        r = result(as_nobody(small, "src", "check", "--json", "--expect", "9000", "--via", via,
-                             small.addr("dst", 4)))
+        r = result(
+            as_nobody(
+                small,
+                "src",
+                "check",
+                "--json",
+                "--expect",
+                "9000",
+                "--via",
+                via,
+                small.addr("dst", 4),
+            )
+        )
     assert (r["status"], r["path_mtu"], r["cause"]) == ("below", 1500, "local-interface-mtu")
     assert r["break"]["kind"] == "local-nic"
     # The system's ping says "message too long" only after the search has moved on

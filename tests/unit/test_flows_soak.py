@@ -51,9 +51,7 @@ def test_flows_all_pass_when_every_leg_carries_the_size() -> None:
 
 def test_fisher_exact_one_sided() -> None:
     # 10 of 100 big lost, none of 100 small: C(100,10) / C(200,10).
-    assert fisher_greater(10, 100, 0, 100) == pytest.approx(
-        math.comb(100, 10) / math.comb(200, 10)
-    )
+    assert fisher_greater(10, 100, 0, 100) == pytest.approx(math.comb(100, 10) / math.comb(200, 10))
     assert fisher_greater(10, 100, 0, 100) < 1e-3 < fisher_greater(5, 100, 0, 100)
     assert fisher_greater(5, 100, 5, 100) > 0.5  # alike: no evidence
     assert fisher_greater(0, 100, 0, 100) == 1.0

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from jumbopath.cli.mesh import _check_args
+from jumbopath.cli.mesh import _field_options
 from jumbopath.errors import UsageError
 from jumbopath.mesh.runs import remote_script
+from jumbopath.mesh.ssh import SshOptions
+
+
+def _check_args(probe: str | None, flows: int | None, soak: int | None) -> tuple[str, ...]:
+    probe, flows, soak = _field_options(probe, flows, soak)
+    return SshOptions(probe=probe, flows=flows, soak=soak).check_args
 
 
 def test_every_remote_check_gets_the_options() -> None:
@@ -29,3 +35,14 @@ def test_bad_options_are_refused_before_any_session(
 ) -> None:
     with pytest.raises(UsageError):
         _check_args(probe, flows, soak)
+
+
+def test_a_check_run_from_here_gets_the_same_options() -> None:
+    probe, flows, soak = _field_options("TCP:445", 64, 0)
+    config = SshOptions(probe=probe, flows=flows, soak=soak).check_config(
+        ["198.18.1.2"], 9000, 4, 10.0
+    )
+    assert (config.probe and config.probe.value, config.port) == ("tcp", 445)
+    assert (config.flows, config.soak, config.expect, config.via) == (64, 0, 9000, "ping")
+    default = SshOptions().check_config(["198.18.1.2"], 9000, None, 10.0)
+    assert (default.probe, default.flows, default.soak) == (None, 32, 200)

@@ -25,9 +25,7 @@ def test_the_port_behind_a_silent_break_is_named() -> None:
         Cell("client", "stor-b", "198.18.2.3", CellStatus.BELOW, 1500, break_=silent),
         Cell("client", "stor-c", "198.18.2.4", CellStatus.BELOW, 1500, break_=ptb),
     )
-    net = NetworkMatrix(
-        "storage", 9000, ("client", "stor-b", "stor-c"), (), cells, (), (), ()
-    )
+    net = NetworkMatrix("storage", 9000, ("client", "stor-b", "stor-c"), (), cells, (), (), ())
     found = with_switch_ports(Mesh((net,), ()), graph)
     bad, other = found.networks[0].cells
     assert bad.break_ is not None and [(p.switch, p.port, p.mtu) for p in bad.break_.ports] == [

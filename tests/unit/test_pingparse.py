@@ -26,8 +26,13 @@ def fixture(name: str) -> tuple[str, int]:
     return "".join(x for x in lines if not x.startswith("# ")), rc
 
 
-LX, B, E, M, W = (Flavour.IPUTILS, Flavour.BUSYBOX, Flavour.ESXI, Flavour.MACOS,
-                 Flavour.WINDOWS_PING)
+LX, B, E, M, W = (
+    Flavour.IPUTILS,
+    Flavour.BUSYBOX,
+    Flavour.ESXI,
+    Flavour.MACOS,
+    Flavour.WINDOWS_PING,
+)
 CASES = [
     (LX, "linux-iputils/reply-v4.txt", Kind.REPLY, "198.18.2.2", None),
     (LX, "linux-iputils/reply-v6.txt", Kind.REPLY, "2001:db8:2::2", None),

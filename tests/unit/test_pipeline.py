@@ -302,7 +302,6 @@ def test_loss_of_big_frames_only_is_degraded() -> None:
         assert r.status is Status.OK and r.soak is not None and not r.soak.degraded
 
 
-
 def test_switches_name_the_port_behind_a_silent_break() -> None:
     """--switches: the switches' own tables name the port (here given as data)."""
     import yaml
@@ -324,9 +323,10 @@ def test_switches_name_the_port_behind_a_silent_break() -> None:
     assert port.mtu == 1500
     doc = json.loads(render_json(check(CheckConfig((stor_b,), 9000, switches="sw.yaml"), env)))
     assert doc["results"][0]["break"]["ports"][0]["port"] == "Ethernet1/7"
-    assert "sw-c port Ethernet1/7 (toward stor-b) has MTU 1500" in doc["results"][0]["break"][
-        "explanation"
-    ]
+    assert (
+        "sw-c port Ethernet1/7 (toward stor-b) has MTU 1500"
+        in doc["results"][0]["break"]["explanation"]
+    )
 
 
 def test_a_target_silent_for_two_seconds_is_measured_not_unreachable() -> None:
@@ -336,4 +336,3 @@ def test_a_target_silent_for_two_seconds_is_measured_not_unreachable() -> None:
     p = path(seg(), seg(), answers_echo=False, answers_tcp=False, answers_udp=False)
     (r,) = run({DST: p}).results
     assert r.status is Status.UNREACHABLE and r.elapsed_s >= 3.0
-

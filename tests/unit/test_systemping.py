@@ -37,6 +37,7 @@ def fake_ping(tmp: Path, behaviour: str) -> str:
     ``ptb``: a router reports "Frag needed" above 1500; ``silent``: nothing
     comes back above 1500 (after the -W wait, shortened here).
     """
+
     def body(name: str) -> str:
         text = (DATA / name).read_text()
         return "".join(x for x in text.splitlines(keepends=True) if not x.startswith("# "))
@@ -45,8 +46,8 @@ def fake_ping(tmp: Path, behaviour: str) -> str:
     script = tmp / "ping"
     script.write_text(
         "#!/bin/sh\n"
-        "size=0; while [ $# -gt 1 ]; do [ \"$1\" = -s ] && size=$2; shift; done\n"
-        "if [ \"$size\" -gt 1472 ]; then\n"
+        'size=0; while [ $# -gt 1 ]; do [ "$1" = -s ] && size=$2; shift; done\n'
+        'if [ "$size" -gt 1472 ]; then\n'
         + ("  sleep 0.3\n" if behaviour == "silent" else "")
         + f"  cat <<'EOF'\n{big}EOF\n  exit 1\nfi\n"
         f"cat <<'EOF'\n{body('reply-v4.txt')}EOF\n"
@@ -115,15 +116,16 @@ T4, T6 = Target("a", "198.18.2.2", 4), Target("b", "2001:db8:2::2", 6)
 @pytest.mark.parametrize(
     ("tool", "target", "ttl", "argv"),
     [
-        (PingTool(Flavour.IPUTILS), T4, 3,
-         "ping -n -4 -M do -s 8972 -c 1 -W 1 -t 3 198.18.2.2"),
-        (PingTool(Flavour.IPUTILS), T6, None,
-         "ping -n -6 -M do -s 8952 -c 1 -W 1 2001:db8:2::2"),
-        (PingTool(Flavour.ESXI, "vmkping", "vmk1", "vmotion"), T4, None,
-         "vmkping -d -s 8972 -c 1 -W 1 -I vmk1 -S vmotion 198.18.2.2"),
+        (PingTool(Flavour.IPUTILS), T4, 3, "ping -n -4 -M do -s 8972 -c 1 -W 1 -t 3 198.18.2.2"),
+        (PingTool(Flavour.IPUTILS), T6, None, "ping -n -6 -M do -s 8952 -c 1 -W 1 2001:db8:2::2"),
+        (
+            PingTool(Flavour.ESXI, "vmkping", "vmk1", "vmotion"),
+            T4,
+            None,
+            "vmkping -d -s 8972 -c 1 -W 1 -I vmk1 -S vmotion 198.18.2.2",
+        ),
         (PingTool(Flavour.MACOS), T4, 2, "ping -n -D -s 8972 -c 1 -W 1000 -m 2 198.18.2.2"),
-        (PingTool(Flavour.WINDOWS_PING), T4, 2,
-         "ping -4 -n 1 -w 1000 -l 8972 -f -i 2 198.18.2.2"),
+        (PingTool(Flavour.WINDOWS_PING), T4, 2, "ping -4 -n 1 -w 1000 -l 8972 -f -i 2 198.18.2.2"),
     ],
 )
 def test_command_lines(tool: PingTool, target: Target, ttl: int | None, argv: str) -> None:

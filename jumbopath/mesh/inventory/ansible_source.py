@@ -34,8 +34,11 @@ from jumbopath.mesh.inventory import ansible_run
 from jumbopath.mesh.inventory.ansible_run import INSTALL, AnsibleOptions
 from jumbopath.mesh.inventory.ansible_tree import (
     ADDRESSES_VAR,
+    AGENT_VAR,
     COMMAND_VAR,
     NETWORKS_VAR,
+    OS_HINTS,
+    OS_VAR,
     Tree,
     resolve,
 )
@@ -53,6 +56,9 @@ RENDERED = (
     "ansible_port",
     "ansible_ssh_port",
     "ansible_ssh_private_key_file",
+    AGENT_VAR,
+    OS_VAR,
+    *(name for name, _ in OS_HINTS),
 )
 """Host variables jumbopath uses (with each network's address variable)."""
 

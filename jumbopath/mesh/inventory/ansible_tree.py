@@ -11,7 +11,11 @@ What jumbopath takes from an Ansible inventory:
   variable holding each host's address on that network (a host without that
   variable is not on the network). Without ``var`` the address comes from
   the host variable ``jumbopath_addresses: {NAME: ADDRESS}``;
-- ``jumbopath_command``: the remote command (default ``jumbopath``).
+- ``jumbopath_command``: the remote command (default ``jumbopath``);
+- ``jumbopath_agent: ping`` for a host where nothing is installed (its own
+  ping is driven over SSH), and its OS: ``jumbopath_os``, else what
+  ``ansible_shell_type`` (powershell/cmd: windows), ``ansible_network_os``
+  or ``ansible_os_family`` (Darwin: macos; VMkernel/VMware/ESXi: esxi) say.
 
 Host ranges (``node[01:12]``, ``rack-[a:c]``) are expanded. ``group_vars/``
 and ``host_vars/`` beside the inventory file are read as Ansible reads them
@@ -57,6 +61,17 @@ from jumbopath.mesh.inventory.yamlload import VAULT_MARKER, load_yaml_text
 NETWORKS_VAR = "jumbopath_networks"
 ADDRESSES_VAR = "jumbopath_addresses"
 COMMAND_VAR = "jumbopath_command"
+AGENT_VAR = "jumbopath_agent"
+OS_VAR = "jumbopath_os"
+#: Ansible's own variables that tell an agentless host's OS, first match wins.
+OS_HINTS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("ansible_shell_type", {"powershell": "windows", "cmd": "windows"}),
+    ("ansible_network_os", {"esxi": "esxi", "vmware": "esxi", "macos": "macos"}),
+    (
+        "ansible_os_family",
+        {"windows": "windows", "darwin": "macos", "vmkernel": "esxi", "vmware": "esxi"},
+    ),
+)
 
 _RANGE_RE = re.compile(r"\[([A-Za-z0-9]+):([A-Za-z0-9]+)(?::(\d+))?\]")
 _JINJA_VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -514,4 +529,15 @@ def _mesh_host(source: str, host: str, hv: Mapping[str, Any], line: int | None) 
         port=var("ansible_port", hv.get("ansible_port", hv.get("ansible_ssh_port"))),
         command=var(COMMAND_VAR, hv.get(COMMAND_VAR) or None),
         identity_file=var("ansible_ssh_private_key_file", hv.get("ansible_ssh_private_key_file")),
+        agent=var(AGENT_VAR, hv.get(AGENT_VAR)),
+        os=var(OS_VAR, hv.get(OS_VAR)) or _os_hint(hv),
     )
+
+
+def _os_hint(hv: Mapping[str, Any]) -> str | None:
+    """The OS Ansible's own variables say, when jumbopath_os does not."""
+    for name, table in OS_HINTS:
+        value = hv.get(name)
+        if isinstance(value, str) and value.strip().lower() in table:
+            return table[value.strip().lower()]
+    return None

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from jumbopath.errors import UsageError
 from jumbopath.safe import safe_text
 
 DEFAULT_COMMAND = "jumbopath"
 """Remote command that runs ``jumbopath check`` when the inventory names none."""
+
+
+class Agent(str, Enum):
+    """What measures from a host."""
+
+    JUMBOPATH = "jumbopath"
+    """jumbopath installed there runs ``check --json`` (the default)."""
+    PING = "ping"
+    """Nothing installed: the host's own ping, driven over one SSH connection."""
+
+
+class HostOS(str, Enum):
+    """The operating system of an agentless host: which ping it has and how it is run."""
+
+    LINUX = "linux"
+    """iputils ``ping -M do`` from ``sh``."""
+    ESXI = "esxi"
+    """``vmkping -d`` from the ESXi shell."""
+    WINDOWS = "windows"
+    """.NET ``Ping.SendPingAsync`` with don't-fragment, from Windows PowerShell."""
+    MACOS = "macos"
+    """``ping -D`` (IPv6: ``ping6 -m``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +50,10 @@ class MeshHost:
     """Shell words that run jumbopath there (``sudo -n jumbopath``, ``/opt/jp/bin/jumbopath``)."""
     identity_file: str | None = None
     """Private key (``ssh -i``); None leaves it to the agent and the SSH configuration."""
+    agent: Agent = Agent.JUMBOPATH
+    """What measures from this host: jumbopath installed there, or its own ping."""
+    os: HostOS = HostOS.LINUX
+    """Its operating system (which ping, which shell); read only when ``agent`` is ping."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,18 @@ import ipaddress
 import re
 import reprlib
 import shlex
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from jumbopath.errors import UsageError
-from jumbopath.mesh.inventory.model import DEFAULT_COMMAND, Inventory, MeshHost, Network
+from jumbopath.mesh.inventory.model import (
+    DEFAULT_COMMAND,
+    Agent,
+    HostOS,
+    Inventory,
+    MeshHost,
+    Network,
+)
 from jumbopath.safe import safe_text
 
 # ------------------------------------------------------------------ limits
@@ -299,6 +307,8 @@ def make_host(
     port: Any = None,
     command: Any = None,
     identity_file: Any = None,
+    agent: Any = None,
+    os: Any = None,
 ) -> MeshHost:
     """A :class:`MeshHost` whose every setting has been validated."""
     return MeshHost(
@@ -308,6 +318,28 @@ def make_host(
         port=check_port(source, name, port, line),
         command=check_command(source, name, command or DEFAULT_COMMAND, line),
         identity_file=check_identity(source, name, identity_file, line),
+        agent=check_choice(source, name, "agent", Agent, agent, Agent.JUMBOPATH, line),
+        os=check_choice(source, name, "os", HostOS, os, HostOS.LINUX, line),
+    )
+
+
+C = TypeVar("C", bound=Enum)
+
+
+def check_choice(
+    source: str, host: str, what: str, kind: type[C], value: Any, default: C, line: int | None
+) -> C:
+    """One of an enum's values (case-insensitive); ``default`` when unset."""
+    if value is None or value == "":
+        return default
+    text = value.strip().lower() if isinstance(value, str) else value
+    for choice in kind:
+        if choice.value == text:
+            return choice
+    raise bad(
+        source,
+        line,
+        f"host {host!r}: {what} {show(value)} is not one of: {', '.join(c.value for c in kind)}",
     )
 
 

@@ -335,4 +335,3 @@ def soak_sentence(r: PathResult) -> str | None:
         "path (a bad optic or cable, CRC errors at jumbo size): check the interface error "
         "counters along it"
     )
-
