@@ -32,26 +32,31 @@ SIDE_BY_SIDE = ("locate", "direction")
 
 
 def new_search(
-    state: PathState, config: CheckConfig, protocol: Protocol, port: int | None
+    state: PathState,
+    config: CheckConfig,
+    protocol: Protocol,
+    port: int | None,
+    silence_floor_s: float = 0.0,
 ) -> tuple[MtuSearch, Job[Any]]:
     """The search of one path, and the job that drives it.
 
     UDP probes are answered by the target's own rate-limited ICMP: their
     search is paced to it (:class:`~jumbopath.budget.Budgeted`) and given
-    :data:`UDP_MAX_TIME_S`.
+    :data:`UDP_MAX_TIME_S`. A silence counts only after ``silence_floor_s``
+    (the prober's, see :func:`~jumbopath.probers.base.silence_floor_s`).
     """
     assert state.route is not None
     udp = protocol is Protocol.UDP
-    search = MtuSearch(
-        SearchConfig(
-            family=state.target.family,
-            max_size=state.route.interface_mtu or 65535,
-            expected=_expectation(config.expect, state.target.family),
-            max_time_s=max(config.max_time_s, UDP_MAX_TIME_S) if udp else config.max_time_s,
-            protocol=protocol,
-            port=port,
-        )
+    search_config = SearchConfig(
+        family=state.target.family,
+        max_size=state.route.interface_mtu or 65535,
+        expected=_expectation(config.expect, state.target.family),
+        max_time_s=max(config.max_time_s, UDP_MAX_TIME_S) if udp else config.max_time_s,
+        protocol=protocol,
+        port=port,
     )
+    floor = max(search_config.timeout_floor_s, silence_floor_s)
+    search = MtuSearch(replace(search_config, timeout_floor_s=floor))
     return search, Job(state.target, Budgeted(search) if udp else search)
 
 

@@ -37,7 +37,7 @@ from jumbopath.model import (
     remark,
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
-from jumbopath.probers.base import supports
+from jumbopath.probers.base import silence_floor_s, supports
 from jumbopath.realflows import fallback_stage, flows_stage, soak_stage
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
@@ -156,7 +156,8 @@ def search_stage(
 ) -> None:
     """The exact path MTU of every routed target, all in one drive."""
     protocol = config.probe or Protocol.ICMP
-    jobs = [(s, *new_search(s, config, protocol, config.port)) for s in states if s.route]
+    floor = silence_floor_s(prober)
+    jobs = [(s, *new_search(s, config, protocol, config.port, floor)) for s in states if s.route]
     longest = max((search.config.max_time_s for _, search, _ in jobs), default=0.0)
     drive(prober, [j for *_, j in jobs], max_time_s=longest + 1.0, on_progress=on_progress)
     for state, search, _ in jobs:
@@ -195,14 +196,14 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
     if not chosen and not directions:
         return
     pacer = HopPacer()
+    floor = silence_floor_s(prober)
     # Probing the interface MTU at every hop labels the links before the
     # break; with many paths through the same routers it would spend their
     # ICMP budget, so only when one break is located.
     label = len(failing) == 1
     budget = min(LOCATE_MAX_TIME_S + max(0, len(failing) - 1), LOCATE_MAX_TIME_CAP_S)
     locators = [
-        (s, Job(s.target, Locator(_locate_config(s, label=label, budget=budget), pacer)))
-        for s in chosen
+        (s, Job(s.target, Locator(_locate_config(s, label, budget, floor), pacer))) for s in chosen
     ]
     # The passing targets are mapped only to compare: the drive ends when the
     # failing targets' localization and one-way tests are done.
@@ -304,11 +305,11 @@ def _cause(status: Status, brk: Break | None, current: Cause | None) -> Cause | 
     return Cause.BELOW_UNLOCATED
 
 
-def _locate_config(state: PathState, *, label: bool, budget: float) -> LocateConfig:
+def _locate_config(state: PathState, label: bool, budget: float, floor: float) -> LocateConfig:
     result, route = state.done(), state.route
     assert route is not None and result.address is not None
     below = result.status is Status.BELOW and result.path_mtu is not None
-    return LocateConfig(
+    config = LocateConfig(
         family=result.family,
         target=result.address,
         max_size=route.interface_mtu or 65535,
@@ -321,6 +322,7 @@ def _locate_config(state: PathState, *, label: bool, budget: float) -> LocateCon
         protocol=result.protocol,
         port=result.port,
     )
+    return replace(config, timeout_floor_s=max(config.timeout_floor_s, floor))
 
 
 def _ptb_hint(result: PathResult) -> tuple[int, str] | None:

@@ -39,7 +39,7 @@ from jumbopath.model import (
 )
 from jumbopath.pathstate import CheckConfig, PathState
 from jumbopath.portscan import PortScan, PortScanConfig
-from jumbopath.probers.base import Prober, supports
+from jumbopath.probers.base import Prober, silence_floor_s, supports
 from jumbopath.search import MtuSearch, SearchConfig
 from jumbopath.soak import Soak, paced
 
@@ -73,7 +73,8 @@ def fallback_stage(states: Sequence[PathState], prober: Prober, config: CheckCon
     for state, scan in scans:
         port = scan.result() if tcp else None
         protocol = Protocol.TCP if port is not None else Protocol.UDP
-        searches.append((state, scan.probes_sent, *new_search(state, config, protocol, port)))
+        planned = new_search(state, config, protocol, port, silence_floor_s(prober))
+        searches.append((state, scan.probes_sent, *planned))
     longest = max(search.config.max_time_s for _, _, search, _ in searches)
     drive(prober, [job for *_, job in searches], max_time_s=longest + 1.0)
     for state, scanned, search, _ in searches:

@@ -31,7 +31,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from jumbopath.errors import CannotMeasure, InterfaceDown, JumbopathError, NoRoute
@@ -46,6 +46,7 @@ from jumbopath.safe import safe_text
 if TYPE_CHECKING:
     from jumbopath.egress import Egress
     from jumbopath.mesh.ssh import SshOptions
+    from jumbopath.pathstate import CheckConfig
     from jumbopath.probers.base import Prober, Target
     from jumbopath.switches.graph import L2Graph
 
@@ -53,6 +54,11 @@ if TYPE_CHECKING:
 VIA_PING = "ping over ssh"
 #: Past the connect timeout, how long the login itself may take, seconds.
 LOGIN_S = 10.0
+#: Startup allowed to a round's command over SSH (a channel, a login shell), seconds.
+REMOTE_START_S = 2.0
+#: The soak's default here, in probes: each is a ping process on the far host (a
+#: production server), where jumbopath's own check sends 200 from one socket.
+SOAK = 40
 #: Bound on the route query's output, bytes (a line per target).
 MAX_ROUTE_OUTPUT = 1 << 20
 
@@ -265,7 +271,7 @@ class RemoteEnvironment:
         return []
 
     def prober(self) -> Prober:
-        return SystemPingProber(self.control.tool, self.control.runner)
+        return SystemPingProber(self.control.tool, self.control.runner, REMOTE_START_S)
 
     def switch_map(self, path: str) -> L2Graph:
         raise CannotMeasure("switch ports are named by the mesh, not by one host's check")
@@ -305,6 +311,27 @@ def run_agentless(
         control.close()
 
 
+def check_config(
+    options: SshOptions, addresses: Sequence[str], mtu: int, family: int | None, max_time_s: float
+) -> CheckConfig:
+    """The check a host running jumbopath would run, with its probes sent by its ping:
+    ``--probe``, ``--flows`` and ``--soak`` as given (the soak :data:`SOAK` by default)."""
+    from jumbopath.pathstate import CheckConfig, parse_probe
+
+    protocol, port = parse_probe(options.probe) if options.probe is not None else (None, None)
+    config = CheckConfig(
+        targets=tuple(addresses),
+        expect=mtu,
+        family=family,
+        max_time_s=max_time_s,
+        probe=protocol,
+        port=port,
+        soak=options.soak if options.soak is not None else SOAK,
+        via="ping",
+    )
+    return config if options.flows is None else replace(config, flows=options.flows)
+
+
 def _network_run(
     env: RemoteEnvironment,
     options: SshOptions,
@@ -327,7 +354,7 @@ def _network_run(
             f"the check of {network} did not start within {options.timeout_s:g} s: raise --timeout",
         )
         return NetworkRun(network, mtu, tt, None, error)
-    config = options.check_config([a for _, a in targets], mtu, family, min(left, 30.0))
+    config = check_config(options, [a for _, a in targets], mtu, family, min(left, 30.0))
     try:
         report = check(config, env)
     except JumbopathError as exc:

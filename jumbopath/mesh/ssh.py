@@ -25,8 +25,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.mesh.inventory import Inventory, MeshHost
@@ -45,9 +44,6 @@ from jumbopath.mesh.runs import (
 )
 from jumbopath.mesh.sessions import MAX_OUTPUT, Interrupted, Output, Sessions, collect
 from jumbopath.safe import safe_text
-
-if TYPE_CHECKING:
-    from jumbopath.pathstate import CheckConfig
 
 __all__ = [
     "MAX_OUTPUT",
@@ -100,24 +96,6 @@ class SshOptions:
         if self.soak is not None:
             args += ["--soak", str(self.soak)]
         return tuple(args)
-
-    def check_config(
-        self, addresses: Sequence[str], mtu: int, family: int | None, max_time_s: float
-    ) -> CheckConfig:
-        """The configuration a host's ``check`` gets, for a check run from here (agentless)."""
-        from jumbopath.pathstate import CheckConfig, parse_probe
-
-        config = CheckConfig(
-            targets=tuple(addresses), expect=mtu, family=family, max_time_s=max_time_s, via="ping"
-        )
-        protocol, port = parse_probe(self.probe) if self.probe is not None else (None, None)
-        return replace(
-            config,
-            probe=protocol,
-            port=port,
-            flows=self.flows if self.flows is not None else config.flows,
-            soak=self.soak if self.soak is not None else config.soak,
-        )
 
 
 # Classification of ssh's own failures (exit status 255), first match wins.

@@ -47,6 +47,19 @@ class Prober(Protocol):
         ...
 
 
+def silence_floor_s(prober: Prober) -> float:
+    """How long a probe must stay unanswered before its silence may count (default 0).
+
+    Sockets see an answer the moment it arrives. The system's ping reports
+    each probe's fate itself, but only after starting (over SSH, after a
+    channel opens and a shell starts) and waiting out its own ``-W``; a
+    planner that gave up sooner would read a slow round as loss, and a
+    slow round loses all its probes together.
+    """
+    floor = getattr(prober, "silence_floor_s", 0.0)
+    return float(floor) if isinstance(floor, (int, float)) else 0.0
+
+
 def supports(prober: Prober, protocol: Kind) -> bool:
     """Whether ``prober`` can send ``protocol`` probes (its ``protocols``; default: all).
 

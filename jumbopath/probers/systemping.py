@@ -61,6 +61,8 @@ MAX_OUTPUT = 1 << 20
 MARK = "@@jp"
 #: A local refusal is believed once it repeats this long after the first, seconds.
 REFUSAL_SETTLE_S = 0.2
+#: Startup allowed to a round's command here, seconds (a process start takes milliseconds).
+LOCAL_START_S = 0.3
 
 
 def local_runner(argv: Sequence[str]) -> subprocess.Popen[bytes]:
@@ -186,7 +188,9 @@ class SystemPingProber:
     protocols = frozenset({Protocol.ICMP})
     """ICMP echo only: no ping sends UDP or TCP probes."""
 
-    def __init__(self, tool: PingTool, runner: Runner = local_runner) -> None:
+    def __init__(
+        self, tool: PingTool, runner: Runner = local_runner, start_s: float = LOCAL_START_S
+    ) -> None:
         if tool.flavour is Flavour.BUSYBOX:
             raise CannotMeasure(
                 "BusyBox ping cannot set don't-fragment, so it cannot measure an MTU: "
@@ -195,6 +199,10 @@ class SystemPingProber:
             )
         self.tool = tool
         self.runner = runner
+        self.silence_floor_s = start_s
+        """No probe's silence counts sooner (the time a round's command may take to
+        start); the ping's own report of a loss, after its ``WAIT_S``, counts when
+        it comes."""
         self._queue: list[_Probe] = []
         self._batches: list[_Batch] = []
         self._next = 0

@@ -6,6 +6,7 @@ import pytest
 
 from jumbopath.cli.mesh import _field_options
 from jumbopath.errors import UsageError
+from jumbopath.mesh.agentless import SOAK, check_config
 from jumbopath.mesh.runs import remote_script
 from jumbopath.mesh.ssh import SshOptions
 
@@ -39,10 +40,9 @@ def test_bad_options_are_refused_before_any_session(
 
 def test_a_check_run_from_here_gets_the_same_options() -> None:
     probe, flows, soak = _field_options("TCP:445", 64, 0)
-    config = SshOptions(probe=probe, flows=flows, soak=soak).check_config(
-        ["198.18.1.2"], 9000, 4, 10.0
-    )
+    options = SshOptions(probe=probe, flows=flows, soak=soak)
+    config = check_config(options, ["198.18.1.2"], 9000, 4, 10.0)
     assert (config.probe and config.probe.value, config.port) == ("tcp", 445)
     assert (config.flows, config.soak, config.expect, config.via) == (64, 0, 9000, "ping")
-    default = SshOptions().check_config(["198.18.1.2"], 9000, None, 10.0)
-    assert (default.probe, default.flows, default.soak) == (None, 32, 200)
+    default = check_config(SshOptions(), ["198.18.1.2"], 9000, None, 10.0)
+    assert (default.probe, default.flows, default.soak) == (None, 32, SOAK)
