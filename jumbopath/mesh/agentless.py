@@ -71,6 +71,16 @@ TOOLS: dict[HostOS, PingTool] = {
 }
 
 
+def network_tool(host: MeshHost, network: str) -> PingTool:
+    """The host's ping for one network: on ESXi with that network's ``-I vmkN``/``-S``."""
+    tool = TOOLS[host.os]
+    if host.os is not HostOS.ESXI:
+        return tool
+    return replace(
+        tool, interface=dict(host.vmk).get(network), netstack=dict(host.netstack).get(network)
+    )
+
+
 def remote_command(tool: PingTool, argv: Sequence[str]) -> str:
     """One prober command as the text ``ssh`` hands the far host's shell.
 
@@ -247,6 +257,8 @@ class RemoteEnvironment:
     """The connection commands run over."""
     routes: dict[str, Egress | str] = field(default_factory=dict)
     """Address to the far host's egress toward it, or why there is none (Linux only)."""
+    tool: PingTool = TOOLS[HostOS.LINUX]
+    """The ping the network being checked is probed with (ESXi: its vmk and netstack)."""
 
     def resolve(self, names: Sequence[str], family: int | None) -> list[Target]:
         from jumbopath.egress import resolve
@@ -271,7 +283,7 @@ class RemoteEnvironment:
         return []
 
     def prober(self) -> Prober:
-        return SystemPingProber(self.control.tool, self.control.runner, REMOTE_START_S)
+        return SystemPingProber(self.tool, self.control.runner, REMOTE_START_S)
 
     def switch_map(self, path: str) -> L2Graph:
         raise CannotMeasure("switch ports are named by the mesh, not by one host's check")
@@ -303,6 +315,7 @@ def run_agentless(
             env.routes = parse_routes(said) if said is not None else {}
         runs = []
         for network, mtu, targets, family in work:
+            env.tool = network_tool(host, network)
             runs.append(_network_run(env, options, network, mtu, targets, family, start))
         if sessions.stopped:
             return HostRun(name, error=_interrupted(host), elapsed_s=time.monotonic() - start)

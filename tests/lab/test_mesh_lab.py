@@ -388,6 +388,34 @@ def test_agentless_hosts_clean_mesh(env: tuple[Lab, SshLab], tmp_path: Path) -> 
     assert (c["interface"], c["interface_mtu"]) == ("eth1", 9000)
 
 
+def test_agentless_rows_say_why_they_could_not_be_measured(
+    env: tuple[Lab, SshLab], tmp_path: Path
+) -> None:
+    """sshd down on agentless n2, a wrong host key for agentless n4: the control
+    connection's failure is named like any SSH failure; the others complete."""
+    lab, ssh = env
+    inv = own_inventory(lab, ssh, tmp_path / "inv.yml", **AGENTLESS)
+    cfg = ssh.config_with_wrong_host_key("n4")
+    ssh.stop("n2")
+    try:
+        r = jumbopath(lab, "mesh", str(inv), "--ssh-config", str(cfg), "--json", "-n", "storage")
+    finally:
+        ssh.start("n2")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 3, r.stdout[-2000:]
+    errors = {h["name"]: ((h["error"] or {}).get("kind"), h["via"]) for h in doc["hosts"]}
+    assert errors == {
+        "n1": (None, "jumbopath"),
+        "n2": ("connection-refused", "ping over ssh"),
+        "n3": (None, "jumbopath"),
+        "n4": ("host-key-changed", "ping over ssh"),
+        "n5": (None, "jumbopath"),
+    }
+    assert cell(doc, "storage", "n1", "n2")["status"] == "ok"
+    assert cell(doc, "storage", "n2", "n1")["status"] == "not-measured"
+    assert not list(Path("/tmp").glob("jumbopath-ssh-*/control"))  # sockets removed
+
+
 @pytest.mark.parametrize(
     "fault",
     [

@@ -13,14 +13,20 @@ from hypothesis import strategies as st
 
 from jumbopath.egress import Egress
 from jumbopath.errors import UsageError
-from jumbopath.mesh.agentless import TOOLS, parse_routes, remote_command, route_script
+from jumbopath.mesh.agentless import (
+    TOOLS,
+    network_tool,
+    parse_routes,
+    remote_command,
+    route_script,
+)
 from jumbopath.mesh.inventory import load_inventory
 from jumbopath.mesh.inventory.model import Agent, HostOS, MeshHost
 from jumbopath.mesh.ssh import SshOptions, ssh_argv
 from jumbopath.model import ProbeRequest
 from jumbopath.probers.base import Target
 from jumbopath.probers.pingparse import Flavour
-from jumbopath.probers.systemping import PingTool, posix_batch, powershell_batch
+from jumbopath.probers.systemping import PingTool, posix_batch, powershell_batch, probe_argv
 
 # ------------------------------------------------------------ commands
 
@@ -184,3 +190,46 @@ def test_ansible_variables_tell_the_os(tmp_path: Path) -> None:
         "x1": ("ping", "linux"),
         "j1": ("jumbopath", "linux"),
     }
+
+
+def test_esxi_hosts_choose_vmk_and_netstack_per_network(tmp_path: Path) -> None:
+    inv = load_inventory(
+        _write(
+            tmp_path,
+            "inv.yml",
+            "hosts:\n  esx1:\n    agent: ping\n    os: esxi\n"
+            "    vmk: {storage: vmk1, migration: vmk2}\n    netstack: {migration: vmotion}\n"
+            "  l1: {}\n"
+            "networks:\n  storage: {mtu: 9000, hosts: {esx1: 198.18.1.1, l1: 198.18.1.2}}\n"
+            "  migration: {mtu: 9000, hosts: {esx1: 198.18.2.1, l1: 198.18.2.2}}\n",
+        )
+    )
+    esx = inv.host("esx1")
+    storage, migration = network_tool(esx, "storage"), network_tool(esx, "migration")
+    assert (storage.program, storage.interface, storage.netstack) == ("vmkping", "vmk1", None)
+    assert (migration.interface, migration.netstack) == ("vmk2", "vmotion")
+    argv = probe_argv(migration, Target("x", "198.18.2.2", 4), ProbeRequest(key=1, size=9000))
+    assert argv == [
+        "vmkping", "-d", "-s", "8972", "-c", "1", "-W", "1",
+        "-I", "vmk2", "-S", "vmotion", "198.18.2.2",
+    ]  # fmt: skip
+    assert network_tool(inv.host("l1"), "storage") == TOOLS[HostOS.LINUX]
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("vmk: {storage: eth0}", "vmk 'eth0' for 'storage' is not a VMkernel interface"),
+        ("vmk: vmk1", "vmk must map networks to names"),
+        ("netstack: {storage: 'a b'}", "netstack 'a b' for 'storage' is not a netstack name"),
+    ],
+)
+def test_bad_esxi_settings_are_refused(tmp_path: Path, spec: str, words: str) -> None:
+    path = _write(
+        tmp_path,
+        "inv.yml",
+        f"hosts:\n  a: {{agent: ping, os: esxi, {spec}}}\n"
+        "networks:\n  storage: {mtu: 9000, hosts: {a: 198.18.1.1}}\n",
+    )
+    with pytest.raises(UsageError, match=words):
+        load_inventory(path)

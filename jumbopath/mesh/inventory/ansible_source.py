@@ -36,9 +36,11 @@ from jumbopath.mesh.inventory.ansible_tree import (
     ADDRESSES_VAR,
     AGENT_VAR,
     COMMAND_VAR,
+    NETSTACK_VAR,
     NETWORKS_VAR,
     OS_HINTS,
     OS_VAR,
+    VMK_VAR,
     Tree,
     resolve,
 )
@@ -58,6 +60,8 @@ RENDERED = (
     "ansible_ssh_private_key_file",
     AGENT_VAR,
     OS_VAR,
+    VMK_VAR,
+    NETSTACK_VAR,
     *(name for name, _ in OS_HINTS),
 )
 """Host variables jumbopath uses (with each network's address variable)."""

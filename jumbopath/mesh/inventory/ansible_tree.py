@@ -15,7 +15,9 @@ What jumbopath takes from an Ansible inventory:
 - ``jumbopath_agent: ping`` for a host where nothing is installed (its own
   ping is driven over SSH), and its OS: ``jumbopath_os``, else what
   ``ansible_shell_type`` (powershell/cmd: windows), ``ansible_network_os``
-  or ``ansible_os_family`` (Darwin: macos; VMkernel/VMware/ESXi: esxi) say.
+  or ``ansible_os_family`` (Darwin: macos; VMkernel/VMware/ESXi: esxi) say;
+  on ESXi ``jumbopath_vmk: {NETWORK: vmkN}`` and ``jumbopath_netstack:
+  {NETWORK: STACK}`` choose ``vmkping -I``/``-S`` per network.
 
 Host ranges (``node[01:12]``, ``rack-[a:c]``) are expanded. ``group_vars/``
 and ``host_vars/`` beside the inventory file are read as Ansible reads them
@@ -63,6 +65,8 @@ ADDRESSES_VAR = "jumbopath_addresses"
 COMMAND_VAR = "jumbopath_command"
 AGENT_VAR = "jumbopath_agent"
 OS_VAR = "jumbopath_os"
+VMK_VAR = "jumbopath_vmk"
+NETSTACK_VAR = "jumbopath_netstack"
 #: Ansible's own variables that tell an agentless host's OS, first match wins.
 OS_HINTS: tuple[tuple[str, dict[str, str]], ...] = (
     ("ansible_shell_type", {"powershell": "windows", "cmd": "windows"}),
@@ -531,6 +535,8 @@ def _mesh_host(source: str, host: str, hv: Mapping[str, Any], line: int | None) 
         identity_file=var("ansible_ssh_private_key_file", hv.get("ansible_ssh_private_key_file")),
         agent=var(AGENT_VAR, hv.get(AGENT_VAR)),
         os=var(OS_VAR, hv.get(OS_VAR)) or _os_hint(hv),
+        vmk=var(VMK_VAR, hv.get(VMK_VAR)),
+        netstack=var(NETSTACK_VAR, hv.get(NETSTACK_VAR)),
     )
 
 

@@ -54,6 +54,10 @@ class MeshHost:
     """What measures from this host: jumbopath installed there, or its own ping."""
     os: HostOS = HostOS.LINUX
     """Its operating system (which ping, which shell); read only when ``agent`` is ping."""
+    vmk: tuple[tuple[str, str], ...] = ()
+    """ESXi: (network, VMkernel interface) that network's probes leave from (``-I vmk1``)."""
+    netstack: tuple[tuple[str, str], ...] = ()
+    """ESXi: (network, TCP/IP stack) that network's probes use (``-S vmotion``)."""
 
 
 @dataclass(frozen=True, slots=True)

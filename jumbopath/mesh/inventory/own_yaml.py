@@ -4,7 +4,8 @@
 
     defaults: {user: root, port: 22, command: jumbopath}     # optional
     hosts: {hv1: {ssh: 198.18.0.11}, hv2: {},                # optional
-            esx1: {agent: ping, os: esxi}}                   # nothing installed there
+            esx1: {agent: ping, os: esxi,                    # nothing installed there
+                   vmk: {storage: vmk1}, netstack: {migration: vmotion}}}
     networks:
       storage: {mtu: 9000, hosts: {hv1: 198.18.1.11, hv2: 198.18.1.12}}
 """
@@ -30,7 +31,9 @@ from jumbopath.mesh.inventory.validate import (
 )
 from jumbopath.mesh.inventory.yamlload import line_of
 
-HOST_KEYS = frozenset({"ssh", "user", "port", "command", "identity_file", "agent", "os"})
+HOST_KEYS = frozenset(
+    {"ssh", "user", "port", "command", "identity_file", "agent", "os", "vmk", "netstack"}
+)
 """Keys of one host (and of ``defaults:``)."""
 NET_KEYS = frozenset({"mtu", "hosts", "family"})
 """Keys of one network."""
@@ -178,4 +181,6 @@ def _mesh_host(source: str, name: str, spec: Mapping[Any, Any], line: int | None
         identity_file=spec.get("identity_file"),
         agent=spec.get("agent"),
         os=spec.get("os"),
+        vmk=spec.get("vmk"),
+        netstack=spec.get("netstack"),
     )

@@ -309,6 +309,8 @@ def make_host(
     identity_file: Any = None,
     agent: Any = None,
     os: Any = None,
+    vmk: Any = None,
+    netstack: Any = None,
 ) -> MeshHost:
     """A :class:`MeshHost` whose every setting has been validated."""
     return MeshHost(
@@ -320,7 +322,41 @@ def make_host(
         identity_file=check_identity(source, name, identity_file, line),
         agent=check_choice(source, name, "agent", Agent, agent, Agent.JUMBOPATH, line),
         os=check_choice(source, name, "os", HostOS, os, HostOS.LINUX, line),
+        vmk=check_per_network(source, name, "vmk", _VMK_RE, vmk, line),
+        netstack=check_per_network(source, name, "netstack", _NETSTACK_RE, netstack, line),
     )
+
+
+_VMK_RE = re.compile(r"^vmk[0-9]{1,4}$")
+_NETSTACK_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_per_network(
+    source: str, host: str, what: str, pattern: re.Pattern[str], value: Any, line: int | None
+) -> tuple[tuple[str, str], ...]:
+    """A mapping of network names to one ESXi setting each (``{storage: vmk1}``)."""
+    if value is None or value == "" or value == {}:
+        return ()
+    if not isinstance(value, dict):
+        raise bad(
+            source,
+            line,
+            f"host {host!r}: {what} must map networks to names, e.g. "
+            f"{{storage: {'vmk1' if what == 'vmk' else 'defaultTcpipStack'}}}",
+        )
+    check_count(source, len(value), MAX_NETWORKS, f"{what} entries", line)
+    out = []
+    for network, name in value.items():
+        network = check_name(source, "network", network, line)
+        if not isinstance(name, str) or not pattern.match(name):
+            raise bad(
+                source,
+                line,
+                f"host {host!r}: {what} {show(name)} for {network!r} is not "
+                + ("a VMkernel interface like vmk1" if what == "vmk" else "a netstack name"),
+            )
+        out.append((network, name))
+    return tuple(out)
 
 
 C = TypeVar("C", bound=Enum)
