@@ -241,3 +241,58 @@ def test_sessions_that_finished_before_the_signal_keep_their_results(
     assert caught.value.exit_status == 130
     assert "slow3" not in os.listdir(world["started"])
     assert survivors(world["marker"]) == []
+
+
+# A stand-in ssh for agentless hosts: the master (-M) makes its control socket
+# (a plain file will do) and stays; every command over it hangs. Nothing is
+# ever probed: no command runs.
+AGENTLESS_SSH = """#!/bin/sh
+master=; socket=
+while [ "$1" != "--" ]; do
+  case $1 in -M) master=1;; -S) shift; socket=$1;; esac
+  shift
+done
+shift; host=$1
+if [ -n "$master" ]; then touch "$socket" "$STARTED/$host"; exec sleep 60; fi
+touch "$STARTED/$host.command"
+exec sleep 60
+"""
+
+
+def test_signal_stops_agentless_hosts_and_their_control_connections(
+    world: dict[str, str],
+) -> None:
+    Path(world["ssh"]).write_text(AGENTLESS_SSH)
+    inv = Path(world["inv"])
+    inv.write_text(inv.read_text().replace("defaults:\n", "defaults:\n  agent: ping\n", 1))
+    env = {k: v for k, v in world.items() if k not in ("inv", "started", "marker", "ssh")}
+    tmp = inv.parent / "tmp"
+    tmp.mkdir()
+    env["TMPDIR"] = str(tmp)  # where the control sockets' folders go
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jumbopath", "mesh", "-j", "2", world["inv"]],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        started = Path(world["started"])
+        wait_for(started / "fast1.command")  # its route query hangs
+        wait_for(started / "fast2.command")
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert took < 2.0, f"took {took:.2f} s to stop"
+    assert proc.returncode == 130, err
+    assert "0 of 8 hosts finished" in err
+    assert "fast1: interrupted: not measured" in out
+    assert sorted(os.listdir(started)) == ["fast1", "fast1.command", "fast2", "fast2.command"]
+    assert survivors(world["marker"]) == []
+    assert list(tmp.iterdir()) == []  # each control folder removed
