@@ -108,6 +108,34 @@ def world(tmp_path: Path) -> Iterator[dict[str, str]]:
         os.kill(pid, signal.SIGKILL)
 
 
+def interrupted_mesh(
+    env: dict[str, str], args: list[str], started: list[Path], sig: signal.Signals
+) -> tuple[int, str, str, float]:
+    """Run ``jumbopath mesh ARGS``, send ``sig`` once every path in ``started``
+    exists; its exit status, stdout, stderr and the seconds it took to stop."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jumbopath", "mesh", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for path in started:
+            wait_for(path)
+        time.sleep(0.3)
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=10)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out, err, took
+
+
 def wait_for(path: Path, timeout_s: float = 30.0) -> None:
     end = time.monotonic() + timeout_s
     while not path.exists():
@@ -122,30 +150,13 @@ def test_signal_stops_the_mesh_within_two_seconds(
     world: dict[str, str], sig: signal.Signals, status: int, name: str
 ) -> None:
     env = {k: v for k, v in world.items() if k not in ("inv", "started", "marker", "ssh")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jumbopath", "mesh", "-j", "2", world["inv"]],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    started = Path(world["started"])
+    # fast1 and fast2 finish; slow1 and slow2 then hang; slow3..6 wait in the queue.
+    rc, out, err, took = interrupted_mesh(
+        env, ["-j", "2", world["inv"]], [started / "slow1", started / "slow2"], sig
     )
-    try:
-        started = Path(world["started"])
-        # fast1 and fast2 finish; slow1 and slow2 then hang; slow3..6 wait in the queue.
-        wait_for(started / "slow1")
-        wait_for(started / "slow2")
-        time.sleep(0.3)
-        sent = time.monotonic()
-        proc.send_signal(sig)
-        out, err = proc.communicate(timeout=10)
-        took = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert took < 2.0, f"took {took:.2f} s to stop"
-    assert proc.returncode == status, err
+    assert rc == status, err
     assert err.splitlines() == [
         f"jumbopath: interrupted ({name}): 2 of 8 hosts finished, "
         "the others are marked not measured"
@@ -166,23 +177,10 @@ def test_signal_with_json_output_marks_the_document(world: dict[str, str]) -> No
     import json
 
     env = {k: v for k, v in world.items() if k not in ("inv", "started", "marker", "ssh")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jumbopath", "mesh", "--json", "-j", "2", world["inv"]],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    rc, out, err, _ = interrupted_mesh(
+        env, ["--json", "-j", "2", world["inv"]], [Path(world["started"]) / "slow2"], signal.SIGINT
     )
-    try:
-        wait_for(Path(world["started"]) / "slow2")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, err
+    assert rc == 130, err
     doc = json.loads(out)
     assert doc["interrupted"] == "SIGINT"
     hosts = {h["name"]: h for h in doc["hosts"]}
@@ -269,28 +267,12 @@ def test_signal_stops_agentless_hosts_and_their_control_connections(
     tmp = inv.parent / "tmp"
     tmp.mkdir()
     env["TMPDIR"] = str(tmp)  # where the control sockets' folders go
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jumbopath", "mesh", "-j", "2", world["inv"]],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        started = Path(world["started"])
-        wait_for(started / "fast1.command")  # its route query hangs
-        wait_for(started / "fast2.command")
-        sent = time.monotonic()
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=10)
-        took = time.monotonic() - sent
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    started = Path(world["started"])
+    # Their route queries hang.
+    waits = [started / "fast1.command", started / "fast2.command"]
+    rc, out, err, took = interrupted_mesh(env, ["-j", "2", world["inv"]], waits, signal.SIGINT)
     assert took < 2.0, f"took {took:.2f} s to stop"
-    assert proc.returncode == 130, err
+    assert rc == 130, err
     assert "0 of 8 hosts finished" in err
     assert "fast1: interrupted: not measured" in out
     assert sorted(os.listdir(started)) == ["fast1", "fast1.command", "fast2", "fast2.command"]
