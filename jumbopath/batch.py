@@ -69,3 +69,41 @@ class OneShot:
         """When the oldest unanswered probe times out."""
         pending = [at for k, at in self._sent_at.items() if k not in self.outcomes]
         return min(pending) + self.timeout_s if pending else None
+
+
+class OneShotPlanner:
+    """The planner protocol of a planner whose probes are one :class:`OneShot`
+    round (``self._round``): it only judges what came back."""
+
+    _round: OneShot
+
+    @property
+    def done(self) -> bool:
+        """True once every probe is answered or timed out."""
+        return self._round.done
+
+    @property
+    def probes_sent(self) -> int:
+        """Probes that left."""
+        return self._round.probes_sent
+
+    @property
+    def elapsed_s(self) -> float:
+        """From the first probe to the last answer or timeout seen."""
+        return self._round.elapsed_s
+
+    def poll(self, now: float) -> list[ProbeRequest]:
+        """First call: every probe at once. Later: expire, then nothing."""
+        return self._round.poll(now)
+
+    def on_sent(self, request: ProbeRequest, now: float) -> None:
+        """``request`` left."""
+        self._round.on_sent(request, now)
+
+    def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
+        """What became of probe ``key`` (judged once the round is over)."""
+        self._round.on_outcome(key, outcome, now)
+
+    def wake_at(self) -> float | None:
+        """When the oldest unanswered probe times out."""
+        return self._round.wake_at()

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from jumbopath.batch import OneShot
+from jumbopath.batch import OneShot, OneShotPlanner
 from jumbopath.confirm import proves_drop, silences_needed
 from jumbopath.model import (
     Answer,
@@ -82,7 +82,7 @@ class DirectionConfig:
 
 
 @dataclass
-class DirectionTest:
+class DirectionTest(OneShotPlanner):
     """Sends the probes once, then judges. Same planner protocol as the search."""
 
     config: DirectionConfig
@@ -93,37 +93,6 @@ class DirectionTest:
         sizes = [CONTROL_SIZE[cfg.family]] * cfg.control_probes + [cfg.size] * cfg.big_probes
         requests = [ProbeRequest(k, size, protocol=cfg.protocol) for k, size in enumerate(sizes)]
         self._round = OneShot(requests, cfg.timeout_s)
-
-    @property
-    def done(self) -> bool:
-        """True once every probe is answered or timed out."""
-        return self._round.done
-
-    @property
-    def probes_sent(self) -> int:
-        """Probes that left."""
-        return self._round.probes_sent
-
-    @property
-    def elapsed_s(self) -> float:
-        """From the first probe to the last answer or timeout seen."""
-        return self._round.elapsed_s
-
-    def poll(self, now: float) -> list[ProbeRequest]:
-        """First call: every probe at once. Later: expire, then nothing."""
-        return self._round.poll(now)
-
-    def on_sent(self, request: ProbeRequest, now: float) -> None:
-        """``request`` left."""
-        self._round.on_sent(request, now)
-
-    def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
-        """What became of probe ``key`` (judged in :meth:`abandon`)."""
-        self._round.on_outcome(key, outcome, now)
-
-    def wake_at(self) -> float | None:
-        """When the oldest unanswered probe times out."""
-        return self._round.wake_at()
 
     def abandon(self, now: float) -> Direction | None:
         """The verdict: forward, return or None (cannot tell). Probes still out

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jumbopath.batch import OneShot
-from jumbopath.model import Outcome, ProbeRequest, Protocol, Reply
+from jumbopath.batch import OneShot, OneShotPlanner
+from jumbopath.model import ProbeRequest, Protocol, Reply
 from jumbopath.sizes import TCP_OVERHEAD
 
 #: Ports storage and cluster hosts listen on, in the order tried: SSH, SMB,
@@ -36,7 +36,7 @@ class PortScanConfig:
 
 
 @dataclass
-class PortScan:
+class PortScan(OneShotPlanner):
     """Finds an answering TCP port. Same planner protocol as the search."""
 
     config: PortScanConfig
@@ -51,32 +51,6 @@ class PortScan:
             for key, port in enumerate(ports)
         ]
         self._round = OneShot(requests, cfg.timeout_s)
-
-    @property
-    def done(self) -> bool:
-        """True once every SYN is answered or timed out."""
-        return self._round.done
-
-    @property
-    def probes_sent(self) -> int:
-        """SYNs that left."""
-        return self._round.probes_sent
-
-    def poll(self, now: float) -> list[ProbeRequest]:
-        """First call: every SYN at once; later: expire."""
-        return self._round.poll(now)
-
-    def on_sent(self, request: ProbeRequest, now: float) -> None:
-        """``request`` left."""
-        self._round.on_sent(request, now)
-
-    def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
-        """A SYN-ACK or RST proves the host answers on that port."""
-        self._round.on_outcome(key, outcome, now)
-
-    def wake_at(self) -> float | None:
-        """When the SYNs time out."""
-        return self._round.wake_at()
 
     def result(self) -> int | None:
         """The first candidate that answered, or None."""
