@@ -42,6 +42,7 @@ from common import (  # noqa: E402
     apt_hint,
     bisect_argv,
     check_lab_address,
+    check_record,
     environment,
     fmt_counts,
     fmt_s,
@@ -321,21 +322,7 @@ def bench_scale(runs: int, fam: int, timeout_s: float, targets: int) -> dict[str
         for i in range(1, runs + 1):
             lab.flush_pmtu("h1")
             t = run_timed(lab, "h1", argv, timeout_s, JP_ENV, settle_s=SETTLE_S)
-            rec: dict[str, Any] = {
-                "run": i,
-                "wall_s": t.wall_s,
-                "cpu_s": t.cpu_s,
-                "load1": t.load1,
-                "idle": t.idle,
-                "rc": t.rc,
-                "timed_out": t.timed_out,
-                "notes": [],
-            }
-            try:
-                results = json.loads(t.stdout)["results"]
-            except (ValueError, KeyError, TypeError):
-                results = []
-                rec["notes"].append(f"no JSON (exit {t.rc}): {_tail(t.stderr, 300)}")
+            rec, results = check_record(t, i)
             by_addr = {r.get("address"): r for r in results}
             missing = [a for a in addrs if a not in by_addr]
             wrong = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import os
 import platform
 import re
@@ -215,6 +216,27 @@ def run_timed(
         return Timed(
             tuple(argv), None, out or "", err or "", wall, True, _cpu_since(ru0), load1, idle
         )
+
+
+def check_record(t: Timed, run: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One timed ``check --json`` run as a record (time, CPU, load, exit) and its
+    results; a run that printed no JSON has no results and says so in its notes."""
+    rec: dict[str, Any] = {
+        "run": run,
+        "wall_s": t.wall_s,
+        "cpu_s": t.cpu_s,
+        "load1": t.load1,
+        "idle": t.idle,
+        "rc": t.rc,
+        "timed_out": t.timed_out,
+        "notes": [],
+    }
+    try:
+        results = json.loads(t.stdout)["results"]
+    except (ValueError, KeyError, TypeError):
+        results = []
+        rec["notes"].append(f"no JSON (exit {t.rc}): {t.stderr[-300:]}")
+    return rec, results if isinstance(results, list) else []
 
 
 def _cpu_times() -> tuple[int, int]:

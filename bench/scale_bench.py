@@ -42,6 +42,7 @@ from common import (  # noqa: E402
     REPO,
     apt_hint,
     check_lab_address,
+    check_record,
     environment,
     fmt_counts,
     fmt_s,
@@ -164,21 +165,7 @@ def one_run(
     forget_neighbours(lab)
     argv = [*jumbopath_argv(), "check", "--expect", str(EXPECT), *truth, "--json"]
     t = run_timed(lab, "src", argv, timeout_s, JP_ENV, settle_s=settle_s)
-    rec: dict[str, Any] = {
-        "run": i,
-        "wall_s": t.wall_s,
-        "cpu_s": t.cpu_s,
-        "load1": t.load1,
-        "idle": t.idle,
-        "rc": t.rc,
-        "timed_out": t.timed_out,
-        "notes": [],
-    }
-    try:
-        results = json.loads(t.stdout)["results"]
-    except (ValueError, KeyError, TypeError):
-        results = []
-        rec["notes"].append(f"no JSON (exit {t.rc}): {t.stderr[-300:]}")
+    rec, results = check_record(t, i)
     by_addr = {r.get("address"): r for r in results}
     wrong = []
     for addr, (status, mtu) in truth.items():
