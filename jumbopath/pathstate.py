@@ -58,6 +58,11 @@ class PathState:
     """The verdict so far (set by the route stage on failure, else by the search)."""
     timeout_s: float = 0.5
     """How long the search waited for an answer (follows the RTT); reused later."""
+    tcp_port: int | None = None
+    """A TCP port the target answered on while its echo stayed silent (found
+    beside the search, see :mod:`jumbopath.echoscan`); the fallback uses it."""
+    scanned: int = 0
+    """SYNs that scan sent."""
 
     @property
     def measured(self) -> bool:

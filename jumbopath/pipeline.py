@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from jumbopath.direction import DirectionConfig, DirectionTest
+from jumbopath.echoscan import EchoOrPort
 from jumbopath.engine import Job, drive
 from jumbopath.environment import SystemEnvironment
 from jumbopath.errors import CannotMeasure, UsageError
@@ -158,9 +159,15 @@ def search_stage(
     protocol = config.probe or Protocol.ICMP
     floor = silence_floor_s(prober)
     jobs = [(s, *new_search(s, config, protocol, config.port, floor)) for s in states if s.route]
+    if config.probe is None and supports(prober, Protocol.TCP):
+        # --probe auto: a host that drops echo is told from one still being
+        # resolved by the TCP port it answers on meanwhile.
+        jobs = [(s, search, Job(job.target, EchoOrPort(search))) for s, search, job in jobs]
     longest = max((search.config.max_time_s for _, search, _ in jobs), default=0.0)
     drive(prober, [j for *_, j in jobs], max_time_s=longest + 1.0, on_progress=on_progress)
-    for state, search, _ in jobs:
+    for state, search, job in jobs:
+        if isinstance(job.planner, EchoOrPort) and job.planner.scan is not None:
+            state.tcp_port, state.scanned = job.planner.port, job.planner.scan.probes_sent
         state.timeout_s = search.timeout_s()
         found = search.abandon(prober.now())
         assert state.route is not None

@@ -66,15 +66,17 @@ def fallback_stage(states: Sequence[PathState], prober: Prober, config: CheckCon
         for gone in (Protocol.TCP, Protocol.UDP):
             _limit(silent, "fallback", gone)
         return
-    scans = [(s, PortScan(PortScanConfig(s.target.family))) for s in silent]
-    if tcp:
+    # A port found beside the echo search is used as it is; the others are scanned now.
+    scans = [(s, PortScan(PortScanConfig(s.target.family))) for s in silent if s.tcp_port is None]
+    if tcp and scans:
         drive(prober, [Job(s.target, scan) for s, scan in scans], max_time_s=2.0)
+    scanned_now = {id(s): (scan.result() if tcp else None, scan.probes_sent) for s, scan in scans}
     searches = []
-    for state, scan in scans:
-        port = scan.result() if tcp else None
+    for state in silent:
+        port, scanned = scanned_now.get(id(state), (state.tcp_port, state.scanned))
         protocol = Protocol.TCP if port is not None else Protocol.UDP
         planned = new_search(state, config, protocol, port, silence_floor_s(prober))
-        searches.append((state, scan.probes_sent, *planned))
+        searches.append((state, scanned, *planned))
     longest = max(search.config.max_time_s for _, _, search, _ in searches)
     drive(prober, [job for *_, job in searches], max_time_s=longest + 1.0)
     for state, scanned, search, _ in searches:

@@ -428,6 +428,25 @@ class MtuSearch:
             raise RuntimeError("search not finished")
         return self._result
 
+    @property
+    def answered(self) -> bool:
+        """Whether any probe got its answer (some size is known to pass)."""
+        return self._lower() is not None
+
+    def conclude_silent(self, now: float) -> None:
+        """End a search nothing answered, as unreachable by these probes, now.
+
+        For when other probes proved the host alive meanwhile (a TCP port
+        answered while echo stayed silent): the wait for neighbour
+        resolution (:attr:`SearchConfig.unreachable_min_s`) has nothing left
+        to wait for. Only once :attr:`SearchConfig.unreachable_after` control
+        probes were lost; otherwise nothing changes.
+        """
+        lost = self._control_lost >= self.config.unreachable_after
+        if self._result is None and not self.answered and lost:
+            self._inflight.clear()
+            self._finish(now, None, conclusive=True)
+
     def abandon(self, now: float) -> SearchResult:
         """Stop now (engine deadline) and return what is known."""
         if self._result is None:

@@ -336,3 +336,25 @@ def test_a_target_silent_for_two_seconds_is_measured_not_unreachable() -> None:
     p = path(seg(), seg(), answers_echo=False, answers_tcp=False, answers_udp=False)
     (r,) = run({DST: p}).results
     assert r.status is Status.UNREACHABLE and r.elapsed_s >= 3.0
+
+
+def test_a_host_that_drops_echo_is_told_by_its_tcp_port_without_the_long_wait() -> None:
+    """The port scan runs beside the echo search: a SYN-ACK proves the host and
+    the path alive, so echo's silence is a filter, not neighbour resolution."""
+    env = SimulatedEnvironment({DST: path(seg(), seg(), answers_echo=False)})
+    (r,) = check(CheckConfig((DST,), expect=9000), env).results
+    assert (r.status, r.path_mtu, r.protocol, r.port) == (Status.OK, 9000, Protocol.TCP, 22)
+    assert env.probers[0].now() < 1.5  # not the 3 s an unanswered host waits
+    # No TCP answer either: the wait is the same as before, then UDP.
+    env = SimulatedEnvironment({DST: path(seg(), seg(), answers_echo=False, answers_tcp=False)})
+    (r,) = check(CheckConfig((DST,), expect=9000), env).results
+    assert (r.status, r.protocol) == (Status.OK, Protocol.UDP)
+    assert env.probers[0].now() >= 3.0
+    # Silent to everything for two seconds (a neighbour being resolved): echo.
+    env = SimulatedEnvironment({DST: path(seg(), seg(), silent_until_s=2.0)})
+    (r,) = check(CheckConfig((DST,), expect=9000), env).results
+    assert (r.status, r.path_mtu, r.protocol) == (Status.OK, 9000, Protocol.ICMP)
+    # --probe icmp: no scan beside the search.
+    env = SimulatedEnvironment({DST: path(seg(), seg(), answers_echo=False)})
+    (r,) = check(CheckConfig((DST,), expect=9000, probe=Protocol.ICMP), env).results
+    assert r.status is Status.UNREACHABLE and env.probers[0].now() >= 3.0
