@@ -417,6 +417,10 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def detect_local() -> PingTool:
     """This host's ping, or CannotMeasure saying what to install."""
     if sys.platform == "win32":
+        # Windows PowerShell sends every probe at once; without it, ping.exe
+        # (-f -l), one process per probe.
+        if shutil.which("powershell") is None:
+            return PingTool(Flavour.WINDOWS_PING)
         return PingTool(Flavour.WINDOWS, "powershell")
     if sys.platform == "darwin":
         return PingTool(Flavour.MACOS)

@@ -149,3 +149,14 @@ def test_close_ends_every_ping(tmp_path: Path) -> None:
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_windows_without_powershell_falls_back_to_ping_exe(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows cannot run here: the choice is tested with the platform and PATH stated."""
+    from jumbopath.probers import systemping
+
+    monkeypatch.setattr(systemping.sys, "platform", "win32")
+    monkeypatch.setattr(systemping.shutil, "which", lambda name: None)
+    assert systemping.detect_local().flavour is Flavour.WINDOWS_PING
+    monkeypatch.setattr(systemping.shutil, "which", lambda name: "C:/Windows/" + name + ".exe")
+    assert systemping.detect_local() == PingTool(Flavour.WINDOWS, "powershell")
