@@ -250,6 +250,14 @@ def parse(doc: Any, source: str) -> SwitchesFile:
     return SwitchesFile(tuple(polls), tuple(given), tuple(hosts))
 
 
+def parse_section(value: Any, source: str) -> SwitchesFile:
+    """An inventory's ``switches:`` section: a list of switches as a switches file's
+    ``switches:``, or a mapping with ``switches:`` and ``hosts:`` as a whole switches file."""
+    if isinstance(value, list):
+        value = {"switches": value}
+    return parse(value, source)
+
+
 def load(path: str | Path) -> SwitchesFile:
     """Read and check a switches file."""
     path = Path(path)

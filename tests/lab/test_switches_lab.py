@@ -27,6 +27,8 @@ from jumbopath.lab import Host, Lab, Link, Router, Switch, Topology
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from snmplab import COMMUNITY, V3_AUTH, V3_PRIV, V3_USER, SnmpLab, tools_missing  # noqa: E402
+from sshlab import REMOTE_COMMAND, SshLab  # noqa: E402
+from sshlab import tools_missing as ssh_missing  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     bool(tools_missing()), reason=f"needs {', '.join(tools_missing())}: apt-get install snmpd lldpd"
@@ -282,6 +284,65 @@ def test_slow_switch(tmp_path: Path) -> None:
         assert by_name["sw-a"]["failure"] == "timeout"
         assert by_name["sw-b"]["failure"] is None
         assert code == 3
+
+
+def mesh_inventory(lab: Lab, ssh: SshLab, path: Path, switches: Path | None) -> Path:
+    """client and stor-b on one 9000 network (routed through r1), with the switches or not."""
+    hosts = ["client", "stor-b"]
+    text = (
+        f"defaults: {{user: root, command: {json.dumps(REMOTE_COMMAND)}}}\n"
+        "hosts:\n"
+        + "".join(f"  {h}: {{ssh: {ssh.addr(h)}}}\n" for h in hosts)
+        + "networks:\n  storage:\n    mtu: 9000\n    hosts:\n"
+        + "".join(f"      {h}: {lab.addr(h)}\n" for h in hosts)
+    )
+    if switches is not None:
+        text += switches.read_text()  # the switches file's 'switches:' list, as it is
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.skipif(bool(ssh_missing()), reason="needs openssh-server and openssh-client")
+def test_mesh_with_the_inventory_switches_names_the_port_as_switches_file(tmp_path: Path) -> None:
+    with (
+        switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}) as (lab, _, creds),
+        SshLab(lab, ["client", "stor-b"]) as ssh,
+    ):
+        listed = switches_file(tmp_path)
+        env = {"JUMBOPATH_SNMP_CREDENTIALS": str(creds)}
+        own = mesh_inventory(lab, ssh, tmp_path / "own.yaml", listed)
+        bare = mesh_inventory(lab, ssh, tmp_path / "bare.yaml", None)
+        runs = {}
+        for name, args in (
+            ("inventory", [str(own)]),
+            ("file", [str(bare), "--switches", str(listed)]),
+        ):
+            done = lab.run(
+                "client",
+                [sys.executable, "-m", "jumbopath", "mesh", *args, "-F", str(ssh.config), "--json"],
+                cwd=REPO,
+                timeout=180,
+                env={**os.environ, "PYTHONPATH": str(REPO), **env},
+            )
+            assert done.returncode == 1, done.stdout + done.stderr
+            runs[name] = json.loads(done.stdout)
+        cells = {
+            name: next(
+                c
+                for c in doc["networks"][0]["cells"]
+                if (c["source"], c["destination"]) == ("client", "stor-b")
+            )
+            for name, doc in runs.items()
+        }
+        port = lab.iface("sw-c", "stor-b")
+        for name, found in cells.items():
+            ports = [
+                (p["switch"], p["port"], p["toward"], p["mtu"]) for p in found["break"]["ports"]
+            ]
+            assert ports == [("sw-c", port, "stor-b", 1500)], (name, found["break"])
+        assert cells["inventory"]["break"] == cells["file"]["break"]
+        # The switches are no mesh hosts: only client and stor-b were reached over SSH.
+        assert runs["inventory"]["networks"][0]["hosts"] == ["client", "stor-b"]
 
 
 def test_agents_stop_on_teardown(tmp_path: Path) -> None:
