@@ -286,6 +286,49 @@ def test_slow_switch(tmp_path: Path) -> None:
         assert code == 3
 
 
+def test_switch_pasted_as_lldpcli_and_ip_json_is_named(tmp_path: Path) -> None:
+    """sw-c given as what its real lldpd and iproute2 print (JSON), sw-a and sw-b read over SNMP."""
+    with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}) as (lab, snmp, creds):
+        trace = trace_to_stor_b(lab, tmp_path)
+        socket = str(snmp.folder / "sw-c" / "lldpd.socket")
+        for name, argv in (
+            (
+                "sw-c-lldp.json",
+                ["lldpcli", "-u", socket, "-f", "json", "show", "neighbors", "details"],
+            ),
+            ("sw-c-links.json", ["ip", "-j", "link", "show"]),
+        ):
+            done = lab.run("sw-c", argv)
+            assert done.returncode == 0, done.stderr
+            (tmp_path / name).write_text(done.stdout)
+        listed = tmp_path / "switches.yaml"
+        listed.write_text(
+            "switches:\n"
+            f"  - {{name: sw-a, address: {MGMT['sw-a'][0]}}}\n"
+            f"  - {{name: sw-b, address: {MGMT['sw-b'][0]}, credentials: v3}}\n"
+            "  - {name: sw-c, show_interface: sw-c-links.json, show_lldp: sw-c-lldp.json}\n"
+        )
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+        )
+        port = lab.iface("sw-c", "stor-b")
+        assert code == 1
+        by_name = {s["name"]: s for s in doc["switches"]}
+        assert by_name["sw-c"]["source"] == "file"
+        assert by_name["sw-c"]["vendor"]["key"] == "linux"
+        (entry,) = doc["breaks"]
+        assert port_names(entry) == [("sw-c", port, "stor-b", 1500)]
+        assert entry["walk"] == ["r1", "sw-b", "sw-c", "stor-b"]
+
+
 def mesh_inventory(lab: Lab, ssh: SshLab, path: Path, switches: Path | None) -> Path:
     """client and stor-b on one 9000 network (routed through r1), with the switches or not."""
     hosts = ["client", "stor-b"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jumbopath.mesh.inventory.model import Inventory, MeshHost, Network
@@ -108,7 +109,7 @@ def _switches(source: str, data: Mapping[Any, Any]) -> SwitchesFile:
 
     line = line_of(data, "switches")
     where = f"{source}:{line}: switches" if line else f"{source}: switches"
-    return parse_section(data["switches"], where)
+    return parse_section(data["switches"], where, Path(source).parent)
 
 
 def _network(
