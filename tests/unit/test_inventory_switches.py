@@ -177,6 +177,14 @@ def test_ansible_switch_without_an_ip_address_is_one_line(tmp_path: Path) -> Non
     for options in (BUILT_IN, ANSIBLE):
         with pytest.raises(UsageError, match=r"switches: sw-d: 'sw-d' is not an IP address"):
             load_inventory(path, ansible=options)
+    # A switch whose ansible_host is a name is read at jumbopath_snmp_address.
+    path.write_text(
+        INI.replace("sw-d ansible_host=198.18.1.253 ", "sw-d jumbopath_snmp_address=198.18.1.9 ")
+    )
+    for options in (BUILT_IN, ANSIBLE):
+        switches = load_inventory(path, ansible=options).switches
+        assert switches is not None
+        assert {p.name: p.address for p in switches.poll}["sw-d"] == "198.18.1.9"
 
 
 def test_ansible_inventory_list_path(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 Such a host is a switch jumbopath reads over SNMP, never a mesh host (no
 SSH, never a network's member):
 
-- ``ansible_host`` (or the older ``ansible_ssh_host``; else the inventory
-  name) is the SNMP address, and must be an IP address;
+- ``jumbopath_snmp_address``, else ``ansible_host`` (or the older
+  ``ansible_ssh_host``; else the inventory name) is the SNMP address, and
+  must be an IP address (set ``jumbopath_snmp_address`` where ``ansible_host``
+  is a name);
 - ``ansible_network_os`` names the vendor, i.e. what its ifMtu means
   (:mod:`jumbopath.switches.vendors`): ``nxos``, ``cisco.nxos.nxos``,
   ``arista.eos.eos``, ``cumulus``, ``routeros``, ... (the last dotted part
@@ -30,6 +32,8 @@ NETWORK_OS_VAR = "ansible_network_os"
 """A host with this variable set is a switch; its value names the vendor."""
 CREDENTIALS_VAR = "jumbopath_snmp_credentials"
 """The credentials profile a switch is read with (default ``default``)."""
+SNMP_ADDRESS_VAR = "jumbopath_snmp_address"
+"""The SNMP address, where ``ansible_host`` is a name (or not the management address)."""
 SNMP_PORT_VAR = "jumbopath_snmp_port"
 """The UDP port a switch's agent listens on (default 161)."""
 
@@ -81,10 +85,11 @@ def switches_spec(
     rows = []
     for name in names:
         hv = variables(name)
-        address = hv.get("ansible_host", hv.get("ansible_ssh_host", name))
+        var = SNMP_ADDRESS_VAR if SNMP_ADDRESS_VAR in hv else "ansible_host"
+        address = hv.get(SNMP_ADDRESS_VAR, hv.get("ansible_host", hv.get("ansible_ssh_host", name)))
         row = {
             "name": name,
-            "address": deref(address, hv, f"switch {name!r}: ansible_host"),
+            "address": deref(address, hv, f"switch {name!r}: {var}"),
             "credentials": deref(hv.get(CREDENTIALS_VAR, "default"), hv, CREDENTIALS_VAR),
             "vendor": vendor_of(deref(hv.get(NETWORK_OS_VAR), hv, NETWORK_OS_VAR)),
         }
