@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from jumbopath.probers.simulated import SimPath
 
 if TYPE_CHECKING:
+    from jumbopath.switches.files import SwitchesFile
     from jumbopath.switches.graph import L2Graph
 
 
@@ -53,8 +54,8 @@ class Environment(Protocol):
         """A new prober; the caller closes it."""
         ...
 
-    def switch_map(self, path: str) -> L2Graph:
-        """The layer-2 map of the switches a switches file names (polled over SNMP)."""
+    def switch_map(self, path: str | SwitchesFile) -> L2Graph:
+        """The layer-2 map of the switches a switches file (or an inventory) names."""
         ...
 
 
@@ -94,14 +95,14 @@ class SystemEnvironment:
     def prober(self) -> Prober:
         return open_prober(self.via)
 
-    def switch_map(self, path: str) -> L2Graph:
+    def switch_map(self, path: str | SwitchesFile) -> L2Graph:
         from jumbopath.switches import files
         from jumbopath.switches.credentials import credentials_from_env, load_credentials
         from jumbopath.switches.survey import survey
 
         creds_file = os.environ.get("JUMBOPATH_SNMP_CREDENTIALS")
         creds = load_credentials(creds_file) if creds_file else credentials_from_env()
-        return survey(files.load(path), creds)
+        return survey(files.load(path) if isinstance(path, str) else path, creds)
 
 
 #: ``--via`` values.

@@ -21,9 +21,11 @@ from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
 
 if TYPE_CHECKING:
+    from jumbopath.mesh.inventory import Inventory
     from jumbopath.mesh.matrix import Mesh
     from jumbopath.mesh.runs import HostRun
     from jumbopath.mesh.ssh import Interrupted
+    from jumbopath.switches.files import SwitchesFile as SwitchesSpec
 
 # The mesh modules (YAML, SSH, renderers) are imported by the commands that use
 # them: every other jumbopath command, and so every remote ``check`` a mesh
@@ -47,9 +49,12 @@ def _finish(
     save: Path | None,
     compare: Path | None,
     textfile: str | None = None,
-    switches: str | None = None,
+    switches: str | SwitchesSpec | None = None,
 ) -> None:
-    """Render, save, compare; raise the exit status."""
+    """Render, save, compare; raise the exit status.
+
+    ``switches``: a switches file (``--switches``) or an inventory's switches.
+    """
     from jumbopath.mesh import document
     from jumbopath.render.mesh import render_changes, render_mermaid, render_text
 
@@ -237,7 +242,8 @@ SwitchesFile = Annotated[
     typer.Option(
         "--switches",
         help="A switches file (see `jumbopath switches`): name the switch port behind "
-        "every silent break.",
+        "every silent break. Without it, the inventory's switches are read (its "
+        "'switches:' section, Ansible's 'network' hosts); with it, only this file's.",
     ),
 ]
 TextFile = Annotated[
@@ -284,6 +290,27 @@ def _load(
         ask_vault_pass=ask_vault_pass,
     )
     return load_inventory(sources, fmt, options)
+
+
+def _switches(given: str | None, inv: Inventory | None) -> str | SwitchesSpec | None:
+    """``--switches FILE`` when given, else the inventory's switches (with its hosts' addresses).
+
+    The mesh hosts are named to the map by their addresses, so a break toward
+    one is placed even when its LLDP announces no management address.
+    """
+    if given is not None or inv is None or inv.switches is None:
+        return given
+    from dataclasses import replace
+
+    from jumbopath.switches.model import HostHint
+
+    named = {h.name for h in inv.switches.hosts}
+    hints = [
+        HostHint(h.name, tuple(a for n in inv.networks if (a := n.address(h.name)) is not None))
+        for h in inv.hosts
+        if h.name not in named
+    ]
+    return replace(inv.switches, hosts=(*inv.switches.hosts, *hints))
 
 
 @app.command("mesh")
@@ -376,7 +403,8 @@ def mesh_command(
                     raise
                 mesh = build_mesh(inv.networks, stop.runs)
                 _show_interrupted(mesh, out, stop, len(stop.runs), save is not None)
-            _finish(build_mesh(inv.networks, runs), out, save, compare, textfile, switches)
+            chosen = _switches(switches, inv)
+            _finish(build_mesh(inv.networks, runs), out, save, compare, textfile, chosen)
     except Interrupted as stop:
         typer.echo(f"jumbopath: interrupted ({stop.name})", err=True)
         raise typer.Exit(stop.exit_status) from None
@@ -431,4 +459,5 @@ def report_command(
         networks = [n for n in networks if n.name in network]
     if compare is not None and not compare.is_file():
         raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
-    _finish(build_mesh(networks, runs), out, save, compare, textfile, switches)
+    chosen = _switches(switches, inv)
+    _finish(build_mesh(networks, runs), out, save, compare, textfile, chosen)

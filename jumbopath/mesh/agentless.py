@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from jumbopath.mesh.ssh import SshOptions
     from jumbopath.pathstate import CheckConfig
     from jumbopath.probers.base import Prober, Target
+    from jumbopath.switches.files import SwitchesFile
     from jumbopath.switches.graph import L2Graph
 
 #: How a row measured through the host's own ping says so (``"via"`` in the JSON).
@@ -285,7 +286,7 @@ class RemoteEnvironment:
     def prober(self) -> Prober:
         return SystemPingProber(self.tool, self.control.runner, REMOTE_START_S)
 
-    def switch_map(self, path: str) -> L2Graph:
+    def switch_map(self, path: str | SwitchesFile) -> L2Graph:
         raise CannotMeasure("switch ports are named by the mesh, not by one host's check")
 
 

@@ -18,6 +18,9 @@ names a credentials profile (see :mod:`jumbopath.switches.credentials`)::
           - {port: Ethernet1/7, system: stor-b, port_id: eth0, addresses: [198.18.2.3]}
         fdb:
           - {port: Ethernet1/9, mac: "02:00:00:00:00:09"}
+      - name: sw-y                  # or what its CLI printed (see jumbopath.switches.pasted)
+        show_interface: sw-y-interfaces.json     # paths relative to this file
+        show_lldp: sw-y-lldp.json
     hosts:                          # hosts without LLDP, or to name addresses
       - {name: stor-c, addresses: [198.18.2.4], macs: ["02:00:00:00:00:04"]}
 """
@@ -27,7 +30,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +137,35 @@ def _mapping(source: str, value: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
-def _given(source: str, name: str, doc: Mapping[str, Any], vendor: str | None) -> SwitchInfo:
-    key = vendor or "unknown"
-    ports = []
+_PASTED = ("show_interface", "show_lldp")
+_GIVEN = ("ports", "neighbours", "neighbors", "fdb", *_PASTED)
+
+
+def _pasted(
+    source: str, name: str, doc: Mapping[str, Any], what: str, base: Path | None, vendor: str | None
+) -> Any:
+    """One pasted CLI document of a switch (``show_interface``/``show_lldp``)."""
+    from jumbopath.switches import pasted
+
+    value = doc.get(what)
+    if not isinstance(value, str) or not value.strip() or len(value) > 4096:
+        raise _bad(source, f"{name}: {what} must name a file")
+    path = Path(value)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    return pasted.load(path, what, vendor)
+
+
+def _given(
+    source: str, name: str, doc: Mapping[str, Any], vendor: str | None, base: Path | None = None
+) -> SwitchInfo:
+    pasted_ports: list[Port] = []
+    if doc.get("show_interface") is not None:
+        found, pasted_ports = _pasted(source, name, doc, "show_interface", base, vendor)
+        key = vendor or found
+    else:
+        key = vendor or "unknown"
+    ports = [replace(p, index=i) for i, p in enumerate(pasted_ports, 1)]
     for i, row in enumerate(_list(source, doc, "ports"), 1):
         row = _mapping(source, row, f"{name}: a port")
         pname = _name(source, row.get("name"), f"{name}: port name")
@@ -148,7 +177,7 @@ def _given(source: str, name: str, doc: Mapping[str, Any], vendor: str | None) -
         up = row.get("up")
         ports.append(
             Port(
-                index=i,
+                index=len(pasted_ports) + i,
                 name=pname,
                 alias=safe_text(row.get("alias") or "", MAX_NAME),
                 if_mtu=if_mtu,
@@ -176,6 +205,14 @@ def _given(source: str, name: str, doc: Mapping[str, Any], vendor: str | None) -
                 max_frame=_int(source, row.get("max_frame"), f"{name}: neighbour max_frame", 64),
             )
         )
+    if doc.get("show_lldp") is not None:
+        from jumbopath.switches.pasted import local_port
+
+        by_name = {p.name: p for p in ports}
+        neighbours += [
+            replace(n, port=local_port(n.port, by_name))
+            for n in _pasted(source, name, doc, "show_lldp", base, vendor)
+        ]
     fdb = []
     for row in _list(source, doc, "fdb"):
         row = _mapping(source, row, f"{name}: an fdb entry")
@@ -192,15 +229,18 @@ def _given(source: str, name: str, doc: Mapping[str, Any], vendor: str | None) -
         source=Source.FILE,
         vendor=key,
         vendor_guessed=vendor is None,
-        ports=tuple(ports),
+        ports=tuple(ports[:MAX_ROWS]),
         neighbours=tuple(neighbours),
         fdb=tuple(fdb),
         chassis_id=safe_text(str(doc.get("chassis_id") or ""), MAX_NAME),
     )
 
 
-def parse(doc: Any, source: str) -> SwitchesFile:
-    """A switches document (already loaded) into what to read and what is given."""
+def parse(doc: Any, source: str, base: Path | None = None) -> SwitchesFile:
+    """A switches document (already loaded) into what to read and what is given.
+
+    ``base``: the folder pasted files (``show_interface:``, ``show_lldp:``) are relative to.
+    """
     if doc is None:
         doc = {}
     doc = _mapping(source, doc, "the file")
@@ -221,8 +261,8 @@ def parse(doc: Any, source: str) -> SwitchesFile:
             raise _bad(source, f"switch {name!r} is listed twice")
         names.add(name)
         vendor = _vendor(source, row.get("vendor"), name)
-        if any(k in row for k in ("ports", "neighbours", "neighbors", "fdb")):
-            given.append(_given(source, name, row, vendor))
+        if any(k in row for k in _GIVEN):
+            given.append(_given(source, name, row, vendor, base))
         elif address is not None:
             polls.append(
                 PollSpec(
@@ -250,6 +290,14 @@ def parse(doc: Any, source: str) -> SwitchesFile:
     return SwitchesFile(tuple(polls), tuple(given), tuple(hosts))
 
 
+def parse_section(value: Any, source: str, base: Path | None = None) -> SwitchesFile:
+    """An inventory's ``switches:`` section: a list of switches as a switches file's
+    ``switches:``, or a mapping with ``switches:`` and ``hosts:`` as a whole switches file."""
+    if isinstance(value, list):
+        value = {"switches": value}
+    return parse(value, source, base)
+
+
 def load(path: str | Path) -> SwitchesFile:
     """Read and check a switches file."""
     path = Path(path)
@@ -267,4 +315,4 @@ def load(path: str | Path) -> SwitchesFile:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise _bad(f"{path}{where}", "not valid YAML") from None
-    return parse(doc, str(path))
+    return parse(doc, str(path), path.parent)

@@ -6,6 +6,9 @@ that namespace's own interfaces (IF-MIB straight from the kernel: each
 bridge port's MTU exactly as ``ip link`` has it) with a v2c community and a
 v3 user (SHA + AES), and ``lldpd`` as its AgentX subagent filling LLDP-MIB.
 Every host and router given runs ``lldpd`` too, so the switches hear them.
+BRIDGE-MIB comes from the kernel bridge's own forwarding table (``bridge -j
+fdb``) through snmpd's ``pass_persist`` (:data:`BRIDGE_MIB`), so a host that
+runs no LLDP can be placed by its MAC address.
 Every agent has its own folder (mode 755) for sockets, pid files, the
 agent's persistent state and its log::
 
@@ -62,6 +65,82 @@ while time.monotonic() < deadline:
     for item in [q for q in queue if q[0] <= now]:
         queue.remove(item)
         item[1].sendto(*item[2])
+"""
+
+
+# BRIDGE-MIB (RFC 4188) from the kernel bridge's own forwarding table, for snmpd's
+# pass_persist: dot1dBasePortIfIndex (base port = the port's ifIndex, as IF-MIB numbers
+# it) and dot1dTpFdbPort/Status for every MAC the bridge learned (``bridge -j fdb``:
+# no "self" flag, not permanent). Serves only those three columns; at most MAX_ROWS
+# rows; re-reads the kernel at most once a second; quits when snmpd closes its stdin,
+# when snmpd is gone (its parent changes) or after an hour.
+BRIDGE_MIB = """
+import json, os, subprocess, sys, time
+BASE_PORT = (1, 3, 6, 1, 2, 1, 17, 1, 4, 1, 2)
+FDB_PORT = (1, 3, 6, 1, 2, 1, 17, 4, 3, 1, 2)
+FDB_STATUS = (1, 3, 6, 1, 2, 1, 17, 4, 3, 1, 3)
+LEARNED, MAX_ROWS, BRIDGE = 3, 4096, sys.argv[1]
+parent, deadline, cache = os.getppid(), time.monotonic() + 3600, (0.0, [])
+
+def bridge(*args):
+    done = subprocess.run(["bridge", "-j", *args], capture_output=True, text=True, timeout=5)
+    return json.loads(done.stdout or "[]") if done.returncode == 0 else []
+
+def table():
+    global cache
+    if time.monotonic() - cache[0] < 1.0:
+        return cache[1]
+    ports = {}
+    for link in bridge("link", "show")[:MAX_ROWS]:
+        if link.get("master") == BRIDGE and isinstance(link.get("ifindex"), int):
+            ports[link["ifname"]] = link["ifindex"]
+    rows = [(BASE_PORT + (i,), i) for i in ports.values()]
+    for entry in bridge("fdb", "show", "br", BRIDGE)[:MAX_ROWS]:
+        port = ports.get(entry.get("ifname"))
+        flags = entry.get("flags") or []
+        if port is None or "self" in flags or entry.get("state") == "permanent":
+            continue
+        mac = tuple(int(b, 16) for b in str(entry.get("mac", "")).split(":"))
+        if len(mac) == 6 and entry.get("vlan") in (None, 1):
+            rows += [(FDB_PORT + mac, port), (FDB_STATUS + mac, LEARNED)]
+    cache = (time.monotonic(), sorted(set(rows))[:MAX_ROWS])
+    return cache[1]
+
+def oid(text):
+    try:
+        return tuple(int(x) for x in text.strip().strip(".").split("."))
+    except ValueError:
+        return None
+
+def answer(command, asked):
+    rows = table()
+    if asked is None:
+        return "NONE"
+    if command == "get":
+        found = [r for r in rows if r[0] == asked]
+    else:
+        found = [r for r in rows if r[0] > asked][:1]
+    if not found:
+        return "NONE"
+    name, value = found[0]
+    return "." + ".".join(map(str, name)) + "\\ninteger\\n" + str(value)
+
+while time.monotonic() < deadline and os.getppid() == parent:
+    line = sys.stdin.readline()
+    if not line:
+        break
+    command = line.strip().lower()
+    if command == "ping":
+        reply = "PONG"
+    elif command in ("get", "getnext"):
+        reply = answer(command, oid(sys.stdin.readline()[:512]))
+    elif command == "set":
+        sys.stdin.readline(); sys.stdin.readline()
+        reply = "not-writable"
+    else:
+        reply = "NONE"
+    sys.stdout.write(reply + "\\n")
+    sys.stdout.flush()
 """
 
 
@@ -209,6 +288,9 @@ class SnmpLab:
     def _snmpd(self, sw: str, folder: Path, address: str) -> None:
         delay = self.slow.get(sw)
         listen = "udp:127.0.0.1:1161" if delay is not None else f"udp:{address}:161"
+        bridge_mib = folder / "bridge-mib"
+        bridge_mib.write_text(f"#!{sys.executable}\n" + BRIDGE_MIB)
+        bridge_mib.chmod(0o755)
         conf = folder / "snmpd.conf"
         conf.write_text(
             f"agentAddress {listen}\n"
@@ -219,6 +301,7 @@ class SnmpLab:
             "master agentx\n"
             f"agentXSocket {folder}/agentx\n"
             "agentXPerms 777 777\n"
+            f"pass_persist .1.3.6.1.2.1.17 {bridge_mib} br0\n"
         )
         env = {
             **os.environ,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,8 @@ from jumbopath.lab import Host, Lab, Link, Router, Switch, Topology
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from snmplab import COMMUNITY, V3_AUTH, V3_PRIV, V3_USER, SnmpLab, tools_missing  # noqa: E402
+from sshlab import REMOTE_COMMAND, SshLab  # noqa: E402
+from sshlab import tools_missing as ssh_missing  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     bool(tools_missing()), reason=f"needs {', '.join(tools_missing())}: apt-get install snmpd lldpd"
@@ -65,9 +68,12 @@ def topology(mtus: Mapping[tuple[str, str], int] = {}) -> Topology:  # noqa: B00
 
 @contextmanager
 def switch_lab(
-    tmp: Path, mtus: Mapping[tuple[str, str], int] = {}, **agents: Any
-) -> Iterator[tuple[Lab, SnmpLab, Path]]:  # noqa: B006
-    with Lab(topology(mtus)) as lab, SnmpLab(lab, MGMT, SPEAKERS, **agents) as snmp:
+    tmp: Path,
+    mtus: Mapping[tuple[str, str], int] = {},  # noqa: B006
+    speakers: list[str] = SPEAKERS,  # noqa: B006
+    **agents: Any,
+) -> Iterator[tuple[Lab, SnmpLab, Path]]:
+    with Lab(topology(mtus)) as lab, SnmpLab(lab, MGMT, speakers, **agents) as snmp:
         snmp.wait_for_neighbours()
         creds = tmp / "credentials.yaml"
         creds.write_text(
@@ -284,9 +290,206 @@ def test_slow_switch(tmp_path: Path) -> None:
         assert code == 3
 
 
+def test_host_without_lldp_is_placed_by_its_mac(tmp_path: Path) -> None:
+    """stor-b runs no lldpd: sw-c's BRIDGE-MIB (the kernel bridge's FDB) places it by MAC."""
+    speakers = [s for s in SPEAKERS if s != "stor-b"]
+    with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}, speakers) as (lab, _, creds):
+        trace = trace_to_stor_b(lab, tmp_path)
+        nic = lab.iface("stor-b", "sw-c")
+        (link,) = json.loads(lab.run("stor-b", ["ip", "-j", "link", "show", nic]).stdout)
+        mac = link["address"]
+        listed = switches_file(tmp_path)
+        with listed.open("a") as out:
+            out.write(
+                f"hosts:\n  - {{name: stor-b, addresses: [{lab.addr('stor-b')}], "
+                f'macs: ["{mac}"]}}\n'
+            )
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+        )
+        port = lab.iface("sw-c", "stor-b")
+        by_name = {s["name"]: s for s in doc["switches"]}
+        # The FDB really comes from the kernel bridge: stor-b's MAC on sw-c's port toward it.
+        assert {"mac": mac, "port": port, "vlan": None} in by_name["sw-c"]["fdb"]
+        assert not any(n["system"] == "stor-b" for n in by_name["sw-c"]["neighbours"])
+        assert code == 1
+        assert [
+            lk["via"] for lk in doc["links"] if "stor-b" in (lk["a"]["node"], lk["b"]["node"])
+        ] == ["fdb"]
+        (entry,) = doc["breaks"]
+        assert port_names(entry) == [("sw-c", port, "stor-b", 1500)]
+        assert entry["explanation"] == f"sw-c port {port} (toward stor-b) has MTU 1500"
+
+
+def test_switch_pasted_as_lldpcli_and_ip_json_is_named(tmp_path: Path) -> None:
+    """sw-c given as what its real lldpd and iproute2 print (JSON), sw-a and sw-b read over SNMP."""
+    with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}) as (lab, snmp, creds):
+        trace = trace_to_stor_b(lab, tmp_path)
+        socket = str(snmp.folder / "sw-c" / "lldpd.socket")
+        for name, argv in (
+            (
+                "sw-c-lldp.json",
+                ["lldpcli", "-u", socket, "-f", "json", "show", "neighbors", "details"],
+            ),
+            ("sw-c-links.json", ["ip", "-j", "link", "show"]),
+        ):
+            done = lab.run("sw-c", argv)
+            assert done.returncode == 0, done.stderr
+            (tmp_path / name).write_text(done.stdout)
+        listed = tmp_path / "switches.yaml"
+        listed.write_text(
+            "switches:\n"
+            f"  - {{name: sw-a, address: {MGMT['sw-a'][0]}}}\n"
+            f"  - {{name: sw-b, address: {MGMT['sw-b'][0]}, credentials: v3}}\n"
+            "  - {name: sw-c, show_interface: sw-c-links.json, show_lldp: sw-c-lldp.json}\n"
+        )
+        code, doc = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(listed),
+            "--credentials",
+            str(creds),
+            "--check",
+            str(trace),
+            "--json",
+        )
+        port = lab.iface("sw-c", "stor-b")
+        assert code == 1
+        by_name = {s["name"]: s for s in doc["switches"]}
+        assert by_name["sw-c"]["source"] == "file"
+        assert by_name["sw-c"]["vendor"]["key"] == "linux"
+        (entry,) = doc["breaks"]
+        assert port_names(entry) == [("sw-c", port, "stor-b", 1500)]
+        assert entry["walk"] == ["r1", "sw-b", "sw-c", "stor-b"]
+
+
+def mesh_inventory(lab: Lab, ssh: SshLab, path: Path, switches: Path | None) -> Path:
+    """client and stor-b on one 9000 network (routed through r1), with the switches or not."""
+    hosts = ["client", "stor-b"]
+    text = (
+        f"defaults: {{user: root, command: {json.dumps(REMOTE_COMMAND)}}}\n"
+        "hosts:\n"
+        + "".join(f"  {h}: {{ssh: {ssh.addr(h)}}}\n" for h in hosts)
+        + "networks:\n  storage:\n    mtu: 9000\n    hosts:\n"
+        + "".join(f"      {h}: {lab.addr(h)}\n" for h in hosts)
+    )
+    if switches is not None:
+        text += switches.read_text()  # the switches file's 'switches:' list, as it is
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.skipif(bool(ssh_missing()), reason="needs openssh-server and openssh-client")
+def test_mesh_with_the_inventory_switches_names_the_port_as_switches_file(tmp_path: Path) -> None:
+    with (
+        switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}) as (lab, _, creds),
+        SshLab(lab, ["client", "stor-b"]) as ssh,
+    ):
+        listed = switches_file(tmp_path)
+        env = {"JUMBOPATH_SNMP_CREDENTIALS": str(creds)}
+        own = mesh_inventory(lab, ssh, tmp_path / "own.yaml", listed)
+        bare = mesh_inventory(lab, ssh, tmp_path / "bare.yaml", None)
+        runs = {}
+        for name, args in (
+            ("inventory", [str(own)]),
+            ("file", [str(bare), "--switches", str(listed)]),
+        ):
+            done = lab.run(
+                "client",
+                [sys.executable, "-m", "jumbopath", "mesh", *args, "-F", str(ssh.config), "--json"],
+                cwd=REPO,
+                timeout=180,
+                env={**os.environ, "PYTHONPATH": str(REPO), **env},
+            )
+            assert done.returncode == 1, done.stdout + done.stderr
+            runs[name] = json.loads(done.stdout)
+        cells = {
+            name: next(
+                c
+                for c in doc["networks"][0]["cells"]
+                if (c["source"], c["destination"]) == ("client", "stor-b")
+            )
+            for name, doc in runs.items()
+        }
+        port = lab.iface("sw-c", "stor-b")
+        for name, found in cells.items():
+            ports = [
+                (p["switch"], p["port"], p["toward"], p["mtu"]) for p in found["break"]["ports"]
+            ]
+            assert ports == [("sw-c", port, "stor-b", 1500)], (name, found["break"])
+        assert cells["inventory"]["break"] == cells["file"]["break"]
+        # The switches are no mesh hosts: only client and stor-b were reached over SSH.
+        assert runs["inventory"]["networks"][0]["hosts"] == ["client", "stor-b"]
+
+
+def _bridge_mib_pids(folder: Path) -> list[int]:
+    """Processes running a BRIDGE-MIB script of this lab (found by its path)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(folder).encode() in cmdline and b"bridge-mib" in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def test_bridge_mib_script_serves_only_its_columns(tmp_path: Path) -> None:
+    with switch_lab(tmp_path) as (lab, snmp, _creds):
+        script = str(snmp.folder / "sw-c" / "bridge-mib")
+        asked = (
+            "PING\n"
+            "get\n.1.3.6.1.2.1.2.2.1.4.1\n"  # ifMtu.1: not served
+            "getnext\n.1.3.6.1.2.1.17\n"  # the first dot1dBasePortIfIndex row
+            "getnext\n.1.3.6.1.2.1.17.4.3.1.3.255\n"  # past the last column
+            "getnext\nnot-an-oid\n"
+            "set\n.1.3.6.1.2.1.17.1.4.1.2.1\ninteger 5\n"
+        )
+        done = lab.run("sw-c", [script, "br0"], input=asked, text=True, timeout=10)
+        lines = done.stdout.splitlines()
+        assert done.returncode == 0, done.stderr  # stdin closed: it quits
+        port = json.loads(lab.run("sw-c", ["ip", "-j", "link", "show", "swp1"]).stdout)[0]
+        assert lines[:2] == ["PONG", "NONE"]
+        assert lines[2:5] == [
+            f".1.3.6.1.2.1.17.1.4.1.2.{port['ifindex']}",
+            "integer",
+            str(port["ifindex"]),
+        ]
+        assert lines[5:] == ["NONE", "NONE", "not-writable"]
+
+
 def test_agents_stop_on_teardown(tmp_path: Path) -> None:
-    with switch_lab(tmp_path) as (_, snmp, _creds):
+    with switch_lab(tmp_path) as (lab, snmp, creds):
         processes = list(snmp._procs)
         assert processes
+        code, _ = jumbopath(
+            lab,
+            "switches",
+            "--switches",
+            str(switches_file(tmp_path)),
+            "--credentials",
+            str(creds),
+            "--json",
+        )
+        assert code == 0
+        scripts = _bridge_mib_pids(snmp.folder)
+        assert len(scripts) == 3  # snmpd started one per switch for BRIDGE-MIB
     assert all(p.poll() is not None for p in processes)
     assert not snmp.folder.exists()
+    for _ in range(50):  # they quit with snmpd (stdin closed)
+        if not _bridge_mib_pids(snmp.folder):
+            break
+        time.sleep(0.1)
+    assert _bridge_mib_pids(snmp.folder) == []

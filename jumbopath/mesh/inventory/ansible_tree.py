@@ -35,11 +35,12 @@ import math
 import re
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from jumbopath.mesh.inventory.ansible_run import INSTALL, NeedsAnsible
+from jumbopath.mesh.inventory.ansible_switches import is_switch, switches_spec
 from jumbopath.mesh.inventory.ansible_vars import VarFiles
 from jumbopath.mesh.inventory.model import Inventory, MeshHost, Network
 from jumbopath.mesh.inventory.validate import (
@@ -410,10 +411,11 @@ def resolve(tree: Tree, var_dirs: Sequence[Path] | None = None) -> Inventory:
     all_hosts = dict.fromkeys(h for g in tree.groups.values() for h in g.hosts)
     hosts: dict[str, MeshHost] = {}
     nets: dict[str, _Net] = {}
+    switches = [h for h in all_hosts if _is_switch(variables, h)]
     for host in all_hosts:
         line = tree.host_lines.get(host)
         hv = variables.of(host)
-        if NETWORKS_VAR not in hv:
+        if NETWORKS_VAR not in hv or host in switches:
             continue
         on_some = False
         for net_name, nspec in specs.get(hv[NETWORKS_VAR], host, line).items():
@@ -438,7 +440,19 @@ def resolve(tree: Tree, var_dirs: Sequence[Path] | None = None) -> Inventory:
             '[all:vars]: jumbopath_networks={"storage": {"mtu": 9000, "var": "storage_ip"}}) '
             "and give each host that variable",
         )
-    return finish(source, hosts, networks)
+    spec = switches_spec(
+        source,
+        switches,
+        variables.of,
+        lambda v, hv, what: _deref(v, hv, source, what, None),
+    )
+    return replace(finish(source, hosts, networks), switches=spec)
+
+
+def _is_switch(variables: _Variables, host: str) -> bool:
+    """Whether ``host`` is a switch (:mod:`.ansible_switches`), never a mesh host."""
+    groups = frozenset().union(*(variables.ancestors(g) for g in variables.direct.get(host, ())))
+    return is_switch(groups, variables.of(host))
 
 
 def _member(

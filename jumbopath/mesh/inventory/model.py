@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from jumbopath.errors import UsageError
 from jumbopath.safe import safe_text
+
+if TYPE_CHECKING:
+    from jumbopath.switches.files import SwitchesFile
 
 DEFAULT_COMMAND = "jumbopath"
 """Remote command that runs ``jumbopath check`` when the inventory names none."""
@@ -96,6 +100,9 @@ class Inventory:
     """Every network with at least one member."""
     source: str = ""
     """File the inventory came from (for messages)."""
+    switches: SwitchesFile | None = None
+    """The switches the inventory names (own YAML ``switches:``, Ansible ``network`` hosts):
+    read or given as a switches file's are; never mesh hosts. None when it names none."""
 
     def host(self, name: str) -> MeshHost:
         """The host called ``name``."""
@@ -124,4 +131,5 @@ class Inventory:
             hosts=tuple(h for h in self.hosts if h.name in members),
             networks=nets,
             source=self.source,
+            switches=self.switches,
         )

@@ -8,12 +8,20 @@
                    vmk: {storage: vmk1}, netstack: {migration: vmotion}}}
     networks:
       storage: {mtu: 9000, hosts: {hv1: 198.18.1.11, hv2: 198.18.1.12}}
+    switches:                                                # optional: as a switches file's
+      - {name: sw-a, address: 198.18.1.250, credentials: default}
+
+``switches:`` is a switches file's ``switches:`` list, or a mapping with its
+``switches:`` and ``hosts:`` (:func:`jumbopath.switches.files.parse_section`
+checks it); switches are never mesh hosts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from jumbopath.mesh.inventory.model import Inventory, MeshHost, Network
 from jumbopath.mesh.inventory.validate import (
@@ -31,13 +39,16 @@ from jumbopath.mesh.inventory.validate import (
 )
 from jumbopath.mesh.inventory.yamlload import line_of
 
+if TYPE_CHECKING:
+    from jumbopath.switches.files import SwitchesFile
+
 HOST_KEYS = frozenset(
     {"ssh", "user", "port", "command", "identity_file", "agent", "os", "vmk", "netstack"}
 )
 """Keys of one host (and of ``defaults:``)."""
 NET_KEYS = frozenset({"mtu", "hosts", "family"})
 """Keys of one network."""
-TOP_KEYS = frozenset({"jumbopath", "defaults", "hosts", "networks"})
+TOP_KEYS = frozenset({"jumbopath", "defaults", "hosts", "networks", "switches"})
 """Keys of the top level."""
 
 
@@ -45,7 +56,9 @@ def parse_jumbopath(data: Any, source: str) -> Inventory:
     """Read jumbopath's own inventory format (already loaded from YAML)."""
     if not isinstance(data, Mapping):
         raise bad(source, None, "expected a mapping with 'networks:' (and optionally 'hosts:')")
-    _unknown_keys(source, data, TOP_KEYS, "the top level has: defaults, hosts, networks", "")
+    _unknown_keys(
+        source, data, TOP_KEYS, "the top level has: defaults, hosts, networks, switches", ""
+    )
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, Mapping):
         raise bad(
@@ -88,7 +101,19 @@ def parse_jumbopath(data: Any, source: str) -> Inventory:
         _network(source, raw_nets, net_name, spec, hosts, defaults, bool(raw_hosts))
         for net_name, spec in raw_nets.items()
     ]
-    return finish(source, hosts, networks)
+    inventory = finish(source, hosts, networks)
+    if data.get("switches") is not None:
+        inventory = replace(inventory, switches=_switches(source, data))
+    return inventory
+
+
+def _switches(source: str, data: Mapping[Any, Any]) -> SwitchesFile:
+    """The ``switches:`` section, checked by the switches file's own reader."""
+    from jumbopath.switches.files import parse_section
+
+    line = line_of(data, "switches")
+    where = f"{source}:{line}: switches" if line else f"{source}: switches"
+    return parse_section(data["switches"], where, Path(source).parent)
 
 
 def _network(
