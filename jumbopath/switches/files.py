@@ -112,6 +112,25 @@ def _address(source: str, value: Any, what: str) -> str:
         raise _bad(source, f"{what}: {safe_text(value, 60)!r} is not an IP address") from None
 
 
+#: A DNS name (RFC 1123 labels; ``_`` too, as inventories use it), for a switch's
+#: management address.
+_LABEL = r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*\.?$")
+
+
+def _poll_address(source: str, value: Any, what: str) -> str:
+    """A switch's management address: an IP address, or a host name resolved when
+    the switch is read (a name that does not resolve makes that switch unreadable,
+    with the reason, like one that does not answer)."""
+    text = str(value).strip() if isinstance(value, (str, int)) else ""
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        if _HOSTNAME.match(text) and not text.replace(".", "").isdigit():
+            return text.rstrip(".").lower()
+    raise _bad(source, f"{what}: {safe_text(value, 60)!r} is not an IP address or a host name")
+
+
 def _mac(source: str, value: Any) -> str:
     text = str(value).strip()
     if not _MAC.match(text):
@@ -267,7 +286,7 @@ def parse(doc: Any, source: str, base: Path | None = None) -> SwitchesFile:
             polls.append(
                 PollSpec(
                     name,
-                    _address(source, address, name),
+                    _poll_address(source, address, name),
                     _name(source, row.get("credentials", "default"), f"{name}: credentials"),
                     vendor,
                     _int(source, row.get("port", 161), f"{name}: port", 1, 65535) or 161,

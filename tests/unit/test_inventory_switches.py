@@ -83,7 +83,7 @@ def test_own_yaml_without_switches(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ("switches: [{name: sw-a, address: nope}]", "inv.yaml:2: switches: sw-a: 'nope' is not"),
+        ("switches: [{name: sw-a, address: 'no;pe'}]", "inv.yaml:2: switches: sw-a: 'no;pe' is not"),
         ("switches: [{name: sw-a}]", "switch 'sw-a' needs an 'address'"),
         ("switches: [{address: 198.18.1.9, vendor: acme}]", "vendor 'acme': use one of"),
         ("switches: {switches: [], stuff: 1}", "unknown key(s) stuff"),
@@ -171,13 +171,21 @@ def test_ansible_network_hosts_are_switches(tmp_path: Path, name: str, text: str
         _check_ansible(path, options)
 
 
-def test_ansible_switch_without_an_ip_address_is_one_line(tmp_path: Path) -> None:
+def test_ansible_switch_named_by_a_name_loads(tmp_path: Path) -> None:
+    """A site inventory that lists its switches by name still loads: the name is
+    resolved only when the switch is read."""
     path = tmp_path / "inv.ini"
     path.write_text(INI.replace("sw-d ansible_host=198.18.1.253 ", "sw-d "))
     for options in (BUILT_IN, ANSIBLE):
-        with pytest.raises(UsageError, match=r"switches: sw-d: 'sw-d' is not an IP address"):
+        switches = load_inventory(path, ansible=options).switches
+        assert switches is not None
+        assert {p.name: p.address for p in switches.poll}["sw-d"] == "sw-d"
+    # Not a name at all: one line.
+    path.write_text(INI.replace("sw-d ansible_host=198.18.1.253 ", "sw-d ansible_host=a..b "))
+    for options in (BUILT_IN, ANSIBLE):
+        with pytest.raises(UsageError, match=r"sw-d: 'a\.\.b' is not an IP address or a host name"):
             load_inventory(path, ansible=options)
-    # A switch whose ansible_host is a name is read at jumbopath_snmp_address.
+    # jumbopath_snmp_address wins over ansible_host.
     path.write_text(
         INI.replace("sw-d ansible_host=198.18.1.253 ", "sw-d jumbopath_snmp_address=198.18.1.9 ")
     )

@@ -293,7 +293,7 @@ def test_unread_switch_is_said() -> None:
     ("text", "words"),
     [
         ("switches: [{name: a}]", "needs an 'address'"),
-        ("switches: [{address: not-an-ip}]", "not an IP address"),
+        ("switches: [{address: 'not an ip'}]", "not an IP address or a host name"),
         ("switches: [{address: 198.18.0.1, vendor: acme}]", "vendor 'acme'"),
         ("switches: [198.18.0.1, 198.18.0.1]", "listed twice"),
         ("bogus: 1", "unknown key"),

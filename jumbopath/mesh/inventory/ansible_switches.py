@@ -4,9 +4,9 @@ Such a host is a switch jumbopath reads over SNMP, never a mesh host (no
 SSH, never a network's member):
 
 - ``jumbopath_snmp_address``, else ``ansible_host`` (or the older
-  ``ansible_ssh_host``; else the inventory name) is the SNMP address, and
-  must be an IP address (set ``jumbopath_snmp_address`` where ``ansible_host``
-  is a name);
+  ``ansible_ssh_host``; else the inventory name) is the SNMP address: an IP
+  address, or a host name resolved only when the switch is read (a site
+  inventory that lists its switches by name still loads);
 - ``ansible_network_os`` names the vendor, i.e. what its ifMtu means
   (:mod:`jumbopath.switches.vendors`): ``nxos``, ``cisco.nxos.nxos``,
   ``arista.eos.eos``, ``cumulus``, ``routeros``, ... (the last dotted part
