@@ -83,7 +83,10 @@ def test_own_yaml_without_switches(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ("switches: [{name: sw-a, address: 'no;pe'}]", "inv.yaml:2: switches: sw-a: 'no;pe' is not"),
+        (
+            "switches: [{name: sw-a, address: 'no;pe'}]",
+            "inv.yaml:2: switches: sw-a: 'no;pe' is not",
+        ),
         ("switches: [{name: sw-a}]", "switch 'sw-a' needs an 'address'"),
         ("switches: [{address: 198.18.1.9, vendor: acme}]", "vendor 'acme': use one of"),
         ("switches: {switches: [], stuff: 1}", "unknown key(s) stuff"),

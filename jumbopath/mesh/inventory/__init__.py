@@ -1,6 +1,6 @@
 """Inventories: which hosts to reach over SSH, and each host's address on each network.
 
-Three formats are read (see ``examples/README-mesh.md``):
+Three formats are read (see the README, "Inventory"):
 
 - jumbopath's own YAML (``networks:`` with an MTU and the member hosts'
   addresses, and optionally ``hosts:`` with how to reach each over SSH):

@@ -394,7 +394,7 @@ def finish(
             source,
             None,
             "no host has an address on any network: give each network an mtu and its "
-            "hosts' addresses (see examples/README-mesh.md)",
+            "hosts' addresses (see examples/inventory.yml)",
         )
     order = list(hosts)
     members = {h for n in networks for h in n.hosts}
