@@ -270,3 +270,26 @@ def test_explicit_switches_file_wins(tmp_path: Path) -> None:
         HostHint("hv1", ("198.18.1.11",)),
         HostHint("hv2", ("198.18.1.12",)),
     )
+
+
+def test_ansible_renders_a_switch_address_template(tmp_path: Path) -> None:
+    """A switch's templated address is rendered by Ansible, as a mesh host's is."""
+    path = tmp_path / "inv.ini"
+    path.write_text(
+        "[hv]\n"
+        "n1 ansible_host=198.18.0.1 storage_ip=198.18.1.1\n"
+        "n2 ansible_host=198.18.0.2 storage_ip=198.18.1.2\n"
+        "[hv:vars]\n"
+        'jumbopath_networks={"storage": {"mtu": 9000, "var": "storage_ip"}}\n'
+        "[network]\n"
+        'sw-t ansible_host="{{ mgmt_net }}.254" jumbopath_snmp_credentials="{{ profile }}"\n'
+        "[network:vars]\n"
+        "mgmt_net=198.18.1\n"
+        "profile=v3\n"
+    )
+    switches = load_inventory(path, ansible=ANSIBLE).switches
+    assert switches is not None
+    assert switches.poll == (PollSpec("sw-t", "198.18.1.254", "v3"),)
+    # Without Ansible: one line saying what to install.
+    with pytest.raises(UsageError, match="ansible"):
+        load_inventory(path, ansible=BUILT_IN)

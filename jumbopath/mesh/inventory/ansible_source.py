@@ -32,6 +32,7 @@ from typing import Any
 from jumbopath.mesh.bounded import loads
 from jumbopath.mesh.inventory import ansible_run
 from jumbopath.mesh.inventory.ansible_run import INSTALL, AnsibleOptions
+from jumbopath.mesh.inventory.ansible_switches import SWITCH_VARS
 from jumbopath.mesh.inventory.ansible_tree import (
     ADDRESSES_VAR,
     AGENT_VAR,
@@ -42,6 +43,8 @@ from jumbopath.mesh.inventory.ansible_tree import (
     OS_VAR,
     VMK_VAR,
     Tree,
+    Variables,
+    is_switch_host,
     resolve,
 )
 from jumbopath.mesh.inventory.model import Inventory
@@ -63,6 +66,7 @@ RENDERED = (
     VMK_VAR,
     NETSTACK_VAR,
     *(name for name, _ in OS_HINTS),
+    *SWITCH_VARS,
 )
 """Host variables jumbopath uses (with each network's address variable)."""
 
@@ -184,9 +188,16 @@ def _templated(value: Any) -> bool:
 
 
 def needs_rendering(tree: Tree) -> bool:
-    """Whether a variable jumbopath uses is a template (or vault-encrypted) for some host."""
-    for hv in tree.host_vars.values():
+    """Whether a variable jumbopath uses is a template (or vault-encrypted) for some
+    host: a mesh host's, or a switch's (its address, credentials, port, network OS)."""
+    variables = None
+    for host, hv in tree.host_vars.items():
         if NETWORKS_VAR not in hv:
+            variables = variables or Variables(tree)
+            if is_switch_host(variables, host) and any(
+                _templated(hv[n]) for n in SWITCH_VARS if n in hv
+            ):
+                return True
             continue
         names = list(RENDERED)
         nets = hv[NETWORKS_VAR]

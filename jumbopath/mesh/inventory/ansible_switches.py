@@ -37,6 +37,16 @@ SNMP_ADDRESS_VAR = "jumbopath_snmp_address"
 SNMP_PORT_VAR = "jumbopath_snmp_port"
 """The UDP port a switch's agent listens on (default 161)."""
 
+SWITCH_VARS = (
+    SNMP_ADDRESS_VAR,
+    "ansible_host",
+    "ansible_ssh_host",
+    CREDENTIALS_VAR,
+    SNMP_PORT_VAR,
+    NETWORK_OS_VAR,
+)
+"""A switch's variables jumbopath reads (Ansible renders them when they are templates)."""
+
 NETWORK_OS: dict[str, str] = {
     "nxos": "nxos",
     "ios": "ios",

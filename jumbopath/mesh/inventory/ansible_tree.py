@@ -288,7 +288,7 @@ def _depths(tree: Tree, parents: Mapping[str, list[str]]) -> dict[str, int]:
     return depth
 
 
-class _Variables:
+class Variables:
     """Each host's variables: groups from ``all`` down (deeper wins, then by name), then its own.
 
     The groups' merged variables are computed once per distinct set of direct groups.
@@ -328,7 +328,7 @@ class _Variables:
 
 def host_variables(tree: Tree, host: str) -> dict[str, Any]:
     """A host's variables as Ansible merges them."""
-    return _Variables(tree).of(host)
+    return Variables(tree).of(host)
 
 
 def _deref(value: Any, hvars: Mapping[str, Any], source: str, what: str, line: int | None) -> Any:
@@ -406,12 +406,12 @@ def resolve(tree: Tree, var_dirs: Sequence[Path] | None = None) -> Inventory:
             files.merge("group_vars", ((n, g.vars) for n, g in tree.groups.items()))
             files.merge("host_vars", tree.host_vars.items())
             encrypted += files.encrypted
-    variables = _Variables(tree)
+    variables = Variables(tree)
     specs = _NetworkSpecs(source)
     all_hosts = dict.fromkeys(h for g in tree.groups.values() for h in g.hosts)
     hosts: dict[str, MeshHost] = {}
     nets: dict[str, _Net] = {}
-    switches = [h for h in all_hosts if _is_switch(variables, h)]
+    switches = [h for h in all_hosts if is_switch_host(variables, h)]
     for host in all_hosts:
         line = tree.host_lines.get(host)
         hv = variables.of(host)
@@ -449,7 +449,7 @@ def resolve(tree: Tree, var_dirs: Sequence[Path] | None = None) -> Inventory:
     return replace(finish(source, hosts, networks), switches=spec)
 
 
-def _is_switch(variables: _Variables, host: str) -> bool:
+def is_switch_host(variables: Variables, host: str) -> bool:
     """Whether ``host`` is a switch (:mod:`.ansible_switches`), never a mesh host."""
     groups = frozenset().union(*(variables.ancestors(g) for g in variables.direct.get(host, ())))
     return is_switch(groups, variables.of(host))
