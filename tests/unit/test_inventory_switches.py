@@ -293,3 +293,30 @@ def test_ansible_renders_a_switch_address_template(tmp_path: Path) -> None:
     # Without Ansible: one line saying what to install.
     with pytest.raises(UsageError, match="ansible"):
         load_inventory(path, ansible=BUILT_IN)
+
+
+def test_ansible_switch_given_as_pasted_json(tmp_path: Path) -> None:
+    """jumbopath_show_interface / jumbopath_show_lldp: files beside the inventory."""
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "switches"
+    for name in ("eos-show-interfaces.json", "eos-show-lldp-neighbors-detail.json"):
+        (tmp_path / name).write_bytes((fixtures / name).read_bytes())
+    path = tmp_path / "inv.ini"
+    path.write_text(
+        "[hv]\n"
+        "n1 ansible_host=198.18.0.1 storage_ip=198.18.1.1\n"
+        "n2 ansible_host=198.18.0.2 storage_ip=198.18.1.2\n"
+        "[hv:vars]\n"
+        'jumbopath_networks={"storage": {"mtu": 9000, "var": "storage_ip"}}\n'
+        "[network]\n"
+        "leaf7 ansible_network_os=arista.eos.eos "
+        "jumbopath_show_interface=eos-show-interfaces.json "
+        "jumbopath_show_lldp=eos-show-lldp-neighbors-detail.json\n"
+    )
+    for options in (BUILT_IN, ANSIBLE):
+        switches = load_inventory(path, ansible=options).switches
+        assert switches is not None and switches.poll == ()
+        (leaf,) = switches.given
+        assert (leaf.name, leaf.vendor) == ("leaf7", "eos")
+        ports = {p.name: p.ip_mtu for p in leaf.ports}
+        assert ports["Ethernet2"] == 9214
+        assert any(n.system == "78m3" for n in leaf.neighbours)

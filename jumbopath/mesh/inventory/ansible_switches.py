@@ -12,7 +12,10 @@ SSH, never a network's member):
   ``arista.eos.eos``, ``cumulus``, ``routeros``, ... (the last dotted part
   counts); one jumbopath does not know is recognised from sysDescr;
 - ``jumbopath_snmp_credentials`` names the credentials profile (default
-  ``default``); ``jumbopath_snmp_port`` the UDP port (default 161).
+  ``default``); ``jumbopath_snmp_port`` the UDP port (default 161);
+- ``jumbopath_show_interface`` and ``jumbopath_show_lldp``: a switch that
+  cannot be polled, given as the JSON its CLI prints (files relative to the
+  inventory), as a switches file's ``show_interface:``/``show_lldp:``.
 
 The rows go through the switches file's own checks
 (:func:`jumbopath.switches.files.parse`).
@@ -21,6 +24,7 @@ The rows go through the switches file's own checks
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -36,6 +40,8 @@ SNMP_ADDRESS_VAR = "jumbopath_snmp_address"
 """The SNMP address, where ``ansible_host`` is a name (or not the management address)."""
 SNMP_PORT_VAR = "jumbopath_snmp_port"
 """The UDP port a switch's agent listens on (default 161)."""
+PASTED_VARS = {"jumbopath_show_interface": "show_interface", "jumbopath_show_lldp": "show_lldp"}
+"""Variables naming a switch's pasted CLI JSON → the switches file's keys."""
 
 SWITCH_VARS = (
     SNMP_ADDRESS_VAR,
@@ -44,6 +50,7 @@ SWITCH_VARS = (
     CREDENTIALS_VAR,
     SNMP_PORT_VAR,
     NETWORK_OS_VAR,
+    *PASTED_VARS,
 )
 """A switch's variables jumbopath reads (Ansible renders them when they are templates)."""
 
@@ -103,6 +110,9 @@ def switches_spec(
             "credentials": deref(hv.get(CREDENTIALS_VAR, "default"), hv, CREDENTIALS_VAR),
             "vendor": vendor_of(deref(hv.get(NETWORK_OS_VAR), hv, NETWORK_OS_VAR)),
         }
+        for var, key in PASTED_VARS.items():
+            if hv.get(var) is not None:
+                row[key] = deref(hv[var], hv, var)
         port = hv.get(SNMP_PORT_VAR)
         if port is not None:
             port = deref(port, hv, SNMP_PORT_VAR)
@@ -110,4 +120,11 @@ def switches_spec(
         rows.append(row)
     if not rows:
         return None
-    return parse({"switches": rows}, f"{source}: switches")
+    return parse({"switches": rows}, f"{source}: switches", _folder(source))
+
+
+def _folder(source: str) -> Path:
+    """The folder pasted files are relative to: the (first) inventory's, or the
+    inventory directory itself."""
+    path = Path(source.split(", ")[0])
+    return path if path.is_dir() else path.parent
