@@ -119,6 +119,16 @@ class _Sent:
     payload: int = 0  # UDP/TCP payload bytes
 
 
+def _dont_fragment(sock: socket.socket, family: int) -> None:
+    """Don't fragment, and ignore the kernel's path MTU cache (``PMTUDISC_PROBE``, as
+    tracepath does): only the interface MTU limits what leaves."""
+    if family == 4:
+        sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+    else:
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
+        sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+
+
 def _flow_kind(family: int, protocol: Protocol) -> int:
     """Key prefix of a one-way probe's flow: the family, apart per protocol."""
     return -family if protocol is Protocol.UDP else 10 + family
@@ -166,11 +176,9 @@ class RawProber:
         try:
             if family == 4:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-                sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
             else:
                 sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
-                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+            _dont_fragment(sock, family)
         except PermissionError as exc:
             raise NoPrivilege("raw sockets need root or CAP_NET_RAW: run with sudo") from exc
         # Many targets answer 9000-byte probes at once: make room (beyond
@@ -201,13 +209,10 @@ class RawProber:
         sock = self._udp.get((family, sport))
         if sock is None:
             self._socket(family)  # the raw socket hears the ICMP answers
-            if family == 4:
-                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
-            else:
-                sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
-                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+            sock = socket.socket(
+                socket.AF_INET if family == 4 else socket.AF_INET6, socket.SOCK_DGRAM
+            )
+            _dont_fragment(sock, family)
             try:
                 sock.bind(("0.0.0.0" if family == 4 else "::", sport or 0))
             except OSError as exc:
@@ -227,11 +232,8 @@ class RawProber:
             self._socket(family)  # the raw ICMP socket hears the errors
             af = socket.AF_INET if family == 4 else socket.AF_INET6
             sock = socket.socket(af, socket.SOCK_RAW, socket.IPPROTO_TCP)
-            if family == 4:
-                sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
-            else:
-                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
-                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+            _dont_fragment(sock, family)
+            if family == 6:
                 sock.setsockopt(socket.IPPROTO_IPV6, IPV6_CHECKSUM, 16)
             # Kernel receive timestamps, as on the ICMP socket (its drop count
             # stays the ICMP socket's: this one hears every TCP segment).
@@ -277,16 +279,6 @@ class RawProber:
             ident = self._ids[target] = (self._base_id + len(self._ids)) & 0xFFFF
             self._seq[target] = 0
         return ident
-
-    def _set_ttl(self, family: int, sock: socket.socket, ttl: int | None) -> None:
-        if self._ttl.get(family) == ttl:
-            return
-        value = 64 if ttl is None else ttl
-        if family == 4:
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, value)
-        else:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, value)
-        self._ttl[family] = ttl
 
     def _send_udp(self, target: Target, request: ProbeRequest) -> int | LocalRefused:
         """A one-way probe: UDP to a closed port, answered by a small port unreachable.
@@ -405,7 +397,7 @@ class RawProber:
             # The kernel computes the ICMPv6 checksum on raw ICMPv6 sockets.
             echo = ICMPv6EchoRequest(cksum=0, id=ident, seq=seq, data=self.nonce + padding)
             packet = bytes(echo)
-        self._set_ttl(target.family, sock, request.ttl)
+        self._set_socket_ttl(target.family, sock, request.ttl, self._ttl)
         self._next_token += 1
         sent = _Sent(self._next_token, target, ident, seq, request.size, self.now())
         try:
