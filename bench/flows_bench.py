@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 from pathlib import Path
@@ -44,46 +43,13 @@ from common import (  # noqa: E402
 
 from jumbopath.lab import (  # noqa: E402
     DropEcho,
-    Host,
     Lab,
-    Link,
-    Router,
-    Switch,
-    Topology,
     chain,
+    diamond,
+    one_leg_at,
 )
 
 CAP_S = 60.0
-
-
-def diamond() -> Topology:
-    names = ("src", "swa", "r0", "sw1", "sw2", "r1", "r2", "swb", "dst")
-    kinds = (Host, Switch, Router, Switch, Switch, Router, Router, Switch, Host)
-    pairs = [
-        ("src", "swa"), ("swa", "r0"), ("r0", "sw1"), ("sw1", "r1"), ("r0", "sw2"),
-        ("sw2", "r2"), ("r1", "swb"), ("r2", "swb"), ("swb", "dst"),
-    ]  # fmt: skip
-    return Topology(
-        nodes=tuple(k(n) for k, n in zip(kinds, names, strict=True)),
-        links=tuple(Link(a, b) for a, b in pairs),
-    )
-
-
-def ecmp_lab(lab: Lab) -> None:
-    """ECMP on r0; the leg ICMP does not take at 1500; dst answers along the echo's leg."""
-    dst = lab.addr("dst", 4)
-    prefix = re.sub(r"\.\d+$", ".0/24", dst)
-    hops = []
-    for r in ("r1", "r2"):
-        hops += ["nexthop", "via", lab.addr(r, 4, f"sw{r[1]}"), "dev", lab.iface("r0", f"sw{r[1]}")]
-    lab.run("r0", ["sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1"])
-    lab.run("r0", ["ip", "route", "replace", prefix, *hops])
-    out = lab.run("src", ["ping", "-c1", "-W1", "-t", "2", dst]).stdout
-    good = next(r for r in ("r1", "r2") if any(f"From {a} " in out for a in lab.addrs(r, 4)))
-    bad = "r2" if good == "r1" else "r1"
-    src_net = re.sub(r"\.\d+$", ".0/24", lab.addr("src", 4))
-    lab.run("dst", ["ip", "route", "replace", src_net, "via", lab.addr(good, 4, "swb")])
-    lab.set_mtu(f"sw{bad[1]}", bad, 1500)
 
 
 def check(lab: Lab, addr: str, *extra: str) -> tuple[float, dict[str, Any] | None]:
@@ -111,7 +77,7 @@ def main() -> int:
     require_root()
     rows: list[list[Any]] = []
     with Lab(diamond()) as lab:
-        ecmp_lab(lab)
+        one_leg_at(lab, 1500)
         dst = lab.addr("dst", 4)
         runs = [check(lab, dst) for _ in range(args.runs)]
         right = sum(

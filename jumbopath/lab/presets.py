@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from jumbopath.errors import LabError
 from jumbopath.lab.faults import Fault
 from jumbopath.lab.plan import MAX_MEMBERS
 from jumbopath.lab.topology import Host, Link, Node, Router, Switch, Topology, set_mtus
+
+if TYPE_CHECKING:
+    from jumbopath.lab.network import Lab
 
 
 def demo() -> Topology:
@@ -108,3 +112,50 @@ def star(
         links=set_mtus(links, mtus or {}),
         faults=tuple(faults),
     )
+
+
+def diamond() -> Topology:
+    """Two equal-cost legs between ``r0`` and ``swb``, every end 9000::
+
+                          ┌─9000─ sw1 ─9000─ r1 ─9000─┐
+        src ─9000─ swa ─9000─ r0                         swb ─9000─ dst
+                          └─9000─ sw2 ─9000─ r2 ─9000─┘
+
+    Plain routes send everything over one leg; :func:`one_leg_at` turns on
+    ECMP at ``r0`` and shrinks the leg echo does not take.
+    """
+    pairs = (
+        ("src", "swa"), ("swa", "r0"), ("r0", "sw1"), ("sw1", "r1"), ("r0", "sw2"),
+        ("sw2", "r2"), ("r1", "swb"), ("r2", "swb"), ("swb", "dst"),
+    )  # fmt: skip
+    nodes: tuple[Node, ...] = (
+        Host("src"), Switch("swa"), Router("r0"), Switch("sw1"), Switch("sw2"),
+        Router("r1"), Router("r2"), Switch("swb"), Host("dst"),
+    )  # fmt: skip
+    return Topology(nodes=nodes, links=tuple(Link(a, b) for a, b in pairs))
+
+
+def one_leg_at(lab: Lab, mtu: int = 1500) -> tuple[str, str]:
+    """In a running :func:`diamond`: ECMP at ``r0`` toward ``dst`` (ports in the hash),
+    and the leg ICMP echo from ``src`` does not take at ``mtu`` (its switch port
+    toward that router). ``dst`` answers along the echo's leg. Returns (the
+    echo's router, the other one)."""
+    import re
+
+    dst = lab.addr("dst", 4)
+    prefix = re.sub(r"\.\d+$", ".0/24", dst)
+    hops = []
+    for r in ("r1", "r2"):
+        hops += ["nexthop", "via", lab.addr(r, 4, f"sw{r[1]}"), "dev", lab.iface("r0", f"sw{r[1]}")]
+    lab.run("r0", ["sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1"], check=True)
+    lab.run("r0", ["ip", "route", "replace", prefix, *hops], check=True)
+    out = lab.run("src", ["ping", "-c1", "-W1", "-t", "2", dst]).stdout
+    legs = [r for r in ("r1", "r2") if any(f"From {a} " in out for a in lab.addrs(r, 4))]
+    if len(legs) != 1:
+        raise LabError(f"no time exceeded from r1 or r2 toward {dst}: {out!r}")
+    good = legs[0]
+    bad = "r2" if good == "r1" else "r1"
+    src_net = re.sub(r"\.\d+$", ".0/24", lab.addr("src", 4))
+    lab.run("dst", ["ip", "route", "replace", src_net, "via", lab.addr(good, 4, "swb")], check=True)
+    lab.set_mtu(f"sw{bad[1]}", bad, mtu)
+    return good, bad

@@ -23,35 +23,9 @@ from typing import Any
 
 import pytest
 
-from jumbopath.lab import DropEcho, Host, Lab, Link, Router, Switch, Topology, chain
+from jumbopath.lab import DropEcho, Lab, chain, diamond, one_leg_at
 
 CHECK = [sys.executable, "-m", "jumbopath", "check", "--json", "--expect", "9000"]
-
-
-def diamond() -> Topology:
-    nodes = (
-        Host("src"),
-        Switch("swa"),
-        Router("r0"),
-        Switch("sw1"),
-        Switch("sw2"),
-        Router("r1"),
-        Router("r2"),
-        Switch("swb"),
-        Host("dst"),
-    )
-    links = (
-        Link("src", "swa"),
-        Link("swa", "r0"),
-        Link("r0", "sw1"),
-        Link("sw1", "r1"),
-        Link("r0", "sw2"),
-        Link("sw2", "r2"),
-        Link("r1", "swb"),
-        Link("r2", "swb"),
-        Link("swb", "dst"),
-    )
-    return Topology(nodes=nodes, links=links)
 
 
 def run_check(lab: Lab, *args: str) -> tuple[int, dict[str, Any]]:
@@ -63,12 +37,6 @@ def run_check(lab: Lab, *args: str) -> tuple[int, dict[str, Any]]:
 def only(doc: dict[str, Any]) -> dict[str, Any]:
     (r,) = doc["results"]
     return r
-
-
-def sh(lab: Lab, node: str, *argv: str) -> str:
-    done = lab.run(node, list(argv))
-    assert done.returncode == 0, (argv, done.stderr)
-    return str(done.stdout)
 
 
 def icmp_leg(lab: Lab) -> str:
@@ -84,20 +52,8 @@ def icmp_leg(lab: Lab) -> str:
 def ecmp() -> Iterator[tuple[Lab, str, str]]:
     """The diamond with ECMP on r0 and the leg ICMP does not take at 1500."""
     with Lab(diamond()) as lab:
-        dst = lab.addr("dst", 4)
-        prefix = re.sub(r"\.\d+$", ".0/24", dst)
-        vias = [
-            (r, lab.addr(r, 4, f"sw{r[1]}"), lab.iface("r0", f"sw{r[1]}")) for r in ("r1", "r2")
-        ]
-        hops = [w for _, via, dev in vias for w in ("nexthop", "via", via, "dev", dev)]
-        sh(lab, "r0", "sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=1")
-        sh(lab, "r0", "ip", "route", "replace", prefix, *hops)
-        good = icmp_leg(lab)
-        bad = "r2" if good == "r1" else "r1"
-        # The big echo replies come back the way the echo went.
-        src_net = re.sub(r"\.\d+$", ".0/24", lab.addr("src", 4))
-        sh(lab, "dst", "ip", "route", "replace", src_net, "via", lab.addr(good, 4, "swb"))
-        lab.set_mtu(f"sw{bad[1]}", bad, 1500)
+        good, bad = one_leg_at(lab, 1500)
+        assert icmp_leg(lab) == good
         yield lab, good, bad
 
 
