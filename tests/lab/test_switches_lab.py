@@ -97,6 +97,24 @@ def switches_file(tmp: Path, profiles: Mapping[str, str] = {}) -> Path:  # noqa:
     return path
 
 
+def check_switches(
+    lab: Lab, listed: Path, creds: Path, trace: Path, *extra: str
+) -> tuple[int, Any]:
+    """``jumbopath switches --switches LISTED --check TRACE --json``, read with ``creds``."""
+    return jumbopath(
+        lab,
+        "switches",
+        "--switches",
+        str(listed),
+        "--credentials",
+        str(creds),
+        "--check",
+        str(trace),
+        "--json",
+        *extra,
+    )
+
+
 def jumbopath(lab: Lab, *args: str, timeout: float = 60) -> tuple[int, Any]:
     done = lab.run(
         "client",
@@ -128,17 +146,7 @@ def port_names(entry: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
 def test_host_port_at_1500_is_named(tmp_path: Path) -> None:
     with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}) as (lab, _, creds):
         trace = trace_to_stor_b(lab, tmp_path)
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(switches_file(tmp_path)),
-            "--credentials",
-            str(creds),
-            "--check",
-            str(trace),
-            "--json",
-        )
+        code, doc = check_switches(lab, switches_file(tmp_path), creds, trace)
         port = lab.iface("sw-c", "stor-b")
         assert code == 1
         assert [s["failure"] for s in doc["switches"]] == [None, None, None]
@@ -159,17 +167,7 @@ def test_inter_switch_link_at_1500_names_both_ends(tmp_path: Path) -> None:
     mtus = {("sw-b", "sw-c"): 1500, ("sw-c", "sw-b"): 1500}
     with switch_lab(tmp_path, mtus) as (lab, _, creds):
         trace = trace_to_stor_b(lab, tmp_path)
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(switches_file(tmp_path)),
-            "--credentials",
-            str(creds),
-            "--check",
-            str(trace),
-            "--json",
-        )
+        code, doc = check_switches(lab, switches_file(tmp_path), creds, trace)
         assert code == 1
         (entry,) = doc["breaks"]
         assert port_names(entry) == [
@@ -181,20 +179,8 @@ def test_inter_switch_link_at_1500_names_both_ends(tmp_path: Path) -> None:
 def test_switch_that_does_not_answer(tmp_path: Path) -> None:
     with switch_lab(tmp_path, {("sw-c", "stor-b"): 1500}, silent=["sw-c"]) as (lab, _, creds):
         trace = trace_to_stor_b(lab, tmp_path)
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(switches_file(tmp_path)),
-            "--credentials",
-            str(creds),
-            "--check",
-            str(trace),
-            "--json",
-            "--timeout",
-            "0.3",
-            "--retries",
-            "0",
+        code, doc = check_switches(
+            lab, switches_file(tmp_path), creds, trace, "--timeout", "0.3", "--retries", "0"
         )
         assert code == 3
         failures = {s["name"]: s["failure"] for s in doc["switches"]}
@@ -304,17 +290,7 @@ def test_host_without_lldp_is_placed_by_its_mac(tmp_path: Path) -> None:
                 f"hosts:\n  - {{name: stor-b, addresses: [{lab.addr('stor-b')}], "
                 f'macs: ["{mac}"]}}\n'
             )
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(listed),
-            "--credentials",
-            str(creds),
-            "--check",
-            str(trace),
-            "--json",
-        )
+        code, doc = check_switches(lab, listed, creds, trace)
         port = lab.iface("sw-c", "stor-b")
         by_name = {s["name"]: s for s in doc["switches"]}
         # The FDB really comes from the kernel bridge: stor-b's MAC on sw-c's port toward it.
@@ -351,17 +327,7 @@ def test_switch_pasted_as_lldpcli_and_ip_json_is_named(tmp_path: Path) -> None:
             f"  - {{name: sw-b, address: {MGMT['sw-b'][0]}, credentials: v3}}\n"
             "  - {name: sw-c, show_interface: sw-c-links.json, show_lldp: sw-c-lldp.json}\n"
         )
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(listed),
-            "--credentials",
-            str(creds),
-            "--check",
-            str(trace),
-            "--json",
-        )
+        code, doc = check_switches(lab, listed, creds, trace)
         port = lab.iface("sw-c", "stor-b")
         assert code == 1
         by_name = {s["name"]: s for s in doc["switches"]}
