@@ -21,7 +21,6 @@ from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
 
 if TYPE_CHECKING:
-    from jumbopath.mesh.inventory import Inventory
     from jumbopath.mesh.matrix import Mesh
     from jumbopath.mesh.runs import HostRun
     from jumbopath.mesh.ssh import Interrupted
@@ -292,27 +291,6 @@ def _load(
     return load_inventory(sources, fmt, options)
 
 
-def _switches(given: str | None, inv: Inventory | None) -> str | SwitchesSpec | None:
-    """``--switches FILE`` when given, else the inventory's switches (with its hosts' addresses).
-
-    The mesh hosts are named to the map by their addresses, so a break toward
-    one is placed even when its LLDP announces no management address.
-    """
-    if given is not None or inv is None or inv.switches is None:
-        return given
-    from dataclasses import replace
-
-    from jumbopath.switches.model import HostHint
-
-    named = {h.name for h in inv.switches.hosts}
-    hints = [
-        HostHint(h.name, tuple(a for n in inv.networks if (a := n.address(h.name)) is not None))
-        for h in inv.hosts
-        if h.name not in named
-    ]
-    return replace(inv.switches, hosts=(*inv.switches.hosts, *hints))
-
-
 @app.command("mesh")
 def mesh_command(
     inventory: Annotated[
@@ -403,7 +381,9 @@ def mesh_command(
                     raise
                 mesh = build_mesh(inv.networks, stop.runs)
                 _show_interrupted(mesh, out, stop, len(stop.runs), save is not None)
-            chosen = _switches(switches, inv)
+            from jumbopath.mesh.switchports import switches_for
+
+            chosen = switches_for(switches, inv)
             _finish(build_mesh(inv.networks, runs), out, save, compare, textfile, chosen)
     except Interrupted as stop:
         typer.echo(f"jumbopath: interrupted ({stop.name})", err=True)
@@ -459,5 +439,7 @@ def report_command(
         networks = [n for n in networks if n.name in network]
     if compare is not None and not compare.is_file():
         raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
-    chosen = _switches(switches, inv)
+    from jumbopath.mesh.switchports import switches_for
+
+    chosen = switches_for(switches, inv)
     _finish(build_mesh(networks, runs), out, save, compare, textfile, chosen)

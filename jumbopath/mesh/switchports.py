@@ -15,7 +15,28 @@ from jumbopath.mesh.model import Mesh, NetworkMatrix
 from jumbopath.model import Break, BreakKind, SwitchPort
 
 if TYPE_CHECKING:
+    from jumbopath.mesh.inventory import Inventory
+    from jumbopath.switches.files import SwitchesFile
     from jumbopath.switches.graph import L2Graph
+
+
+def switches_for(given: str | None, inv: Inventory | None) -> str | SwitchesFile | None:
+    """``--switches FILE`` when given, else the inventory's switches (with its hosts' addresses).
+
+    The mesh hosts are named to the map by their addresses, so a break toward
+    one is placed even when its LLDP announces no management address.
+    """
+    if given is not None or inv is None or inv.switches is None:
+        return given
+    from jumbopath.switches.model import HostHint
+
+    named = {h.name for h in inv.switches.hosts}
+    hints = [
+        HostHint(h.name, tuple(a for n in inv.networks if (a := n.address(h.name)) is not None))
+        for h in inv.hosts
+        if h.name not in named
+    ]
+    return replace(inv.switches, hosts=(*inv.switches.hosts, *hints))
 
 
 def with_switch_ports(mesh: Mesh, graph: L2Graph) -> Mesh:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from jumbopath.cli.mesh import _switches
 from jumbopath.errors import UsageError
 from jumbopath.mesh.inventory import AnsibleOptions, find_ansible_inventory, load_inventory
 from jumbopath.mesh.inventory.ansible_switches import vendor_of
+from jumbopath.mesh.switchports import switches_for
 from jumbopath.switches import files
 from jumbopath.switches.files import PollSpec
 from jumbopath.switches.model import HostHint
@@ -74,7 +74,7 @@ def test_own_yaml_switches_with_hosts(tmp_path: Path) -> None:
     assert [h.name for h in inv.hosts] == ["hv1", "hv2"]
 
 
-def test_own_yaml_without_switches(tmp_path: Path) -> None:
+def test_own_yaml_withoutswitches_for(tmp_path: Path) -> None:
     path = tmp_path / "inv.yaml"
     path.write_text("networks: {storage: {mtu: 9000, hosts: {hv1: 198.18.1.11}}}\n")
     assert load_inventory(path).switches is None
@@ -167,7 +167,7 @@ def _check_ansible(path: Path, options: AnsibleOptions) -> None:
 
 
 @pytest.mark.parametrize(("name", "text"), [("inv.ini", INI), ("inv.yml", YAML)])
-def test_ansible_network_hosts_are_switches(tmp_path: Path, name: str, text: str) -> None:
+def test_ansible_network_hosts_areswitches_for(tmp_path: Path, name: str, text: str) -> None:
     path = tmp_path / name
     path.write_text(text)
     for options in (BUILT_IN, ANSIBLE):
@@ -260,9 +260,9 @@ def test_explicit_switches_file_wins(tmp_path: Path) -> None:
     path = tmp_path / "inv.yaml"
     path.write_text(OWN)
     inv = load_inventory(path)
-    assert _switches("given.yaml", inv) == "given.yaml"
-    assert _switches(None, None) is None
-    chosen = _switches(None, inv)
+    assert switches_for("given.yaml", inv) == "given.yaml"
+    assert switches_for(None, None) is None
+    chosen = switches_for(None, inv)
     assert not isinstance(chosen, str) and chosen is not None
     assert chosen.poll == POLLED
     # The mesh hosts come along by their addresses, so a break toward one is placed.
