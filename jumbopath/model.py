@@ -513,3 +513,10 @@ class Report:
     """One per target and family."""
     findings: tuple[Finding, ...] = field(default=())
     """Cross-target conclusions."""
+
+    @property
+    def exit_code(self) -> int:
+        """The run's exit status (:func:`jumbopath.status.exit_code_for` its statuses)."""
+        from jumbopath.status import exit_code_for
+
+        return int(exit_code_for([r.status.value for r in self.results]))

@@ -18,7 +18,6 @@ from jumbopath.errors import JumbopathError, UsageError
 from jumbopath.pathstate import CheckConfig, check_flows, check_soak, parse_probe
 from jumbopath.safe import safe_text
 from jumbopath.sizes import check_mtu
-from jumbopath.status import exit_code_for
 
 if TYPE_CHECKING:  # the pipeline (and its imports) load only when a check runs
     from rich.progress import Progress
@@ -272,7 +271,7 @@ def run_report(
 
             report = runner(config, on_progress=advance)
     emit(report, fmt, command, extra)
-    raise typer.Exit(int(exit_code_for([r.status.value for r in report.results])))
+    raise typer.Exit(report.exit_code)
 
 
 @app.command("check")

@@ -39,13 +39,19 @@ from jumbopath.mesh.inventory import Inventory, MeshHost
 from jumbopath.mesh.inventory.model import HostOS
 from jumbopath.mesh.runs import ErrorKind, HostError, HostRun, NetworkRun, shown_line
 from jumbopath.mesh.sessions import Sessions, collect
+from jumbopath.mesh.ssh import (
+    SshOptions,
+    classify_ssh,
+    interrupted_error,
+    interrupted_run,
+    ssh_argv,
+)
 from jumbopath.probers.pingparse import Flavour
 from jumbopath.probers.systemping import PingTool, SystemPingProber
 from jumbopath.safe import safe_text
 
 if TYPE_CHECKING:
     from jumbopath.egress import Egress
-    from jumbopath.mesh.ssh import SshOptions
     from jumbopath.pathstate import CheckConfig
     from jumbopath.probers.base import Prober, Target
     from jumbopath.switches.files import SwitchesFile
@@ -103,26 +109,23 @@ class Control:
         self.host = host
         self.options = options
         self.sessions = sessions
-        self.tool = TOOLS[host.os]
         self.folder = tempfile.mkdtemp(prefix="jumbopath-ssh-")
         self.socket = os.path.join(self.folder, "control")
         self.master: subprocess.Popen[bytes] | None = None
 
     def open(self) -> HostError | None:
         """Log in once; None when the connection is up, else why not."""
-        from jumbopath.mesh.ssh import classify_ssh, ssh_argv
-
         extra = ["-M", "-S", self.socket, "-N", "-o", "ControlPersist=no"]
         argv = ssh_argv(self.host, None, self.options, extra)
         errors = os.path.join(self.folder, "master.err")
         with open(errors, "wb") as err:
             self.master = self.sessions.spawn(argv, self.options.ssh, stdout=None, stderr=err)
         if self.master is None:
-            return _interrupted(self.host)
+            return interrupted_error(self.host.name)
         deadline = time.monotonic() + self.options.connect_timeout_s + LOGIN_S
         while not os.path.exists(self.socket):
             if self.sessions.stopped:
-                return _interrupted(self.host)
+                return interrupted_error(self.host.name)
             if self.master.poll() is not None:
                 with open(errors, "rb") as err:
                     said = err.read()[-65536:].decode("utf-8", "replace")
@@ -138,15 +141,15 @@ class Control:
 
     def argv(self, remote: str) -> list[str]:
         """``ssh`` running ``remote`` over the master connection."""
-        from jumbopath.mesh.ssh import ssh_argv
-
         extra = ["-S", self.socket, "-o", "ControlMaster=no"]
         return ssh_argv(self.host, remote, self.options, extra)
 
     def runner(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
         """The prober's runner: one round's command, run on the far host."""
         proc = self.sessions.spawn(
-            self.argv(remote_command(self.tool, argv)), self.options.ssh, stderr=subprocess.STDOUT
+            self.argv(remote_command(TOOLS[self.host.os], argv)),
+            self.options.ssh,
+            stderr=subprocess.STDOUT,
         )
         if proc is None:
             raise CannotMeasure("the run was interrupted")
@@ -170,13 +173,6 @@ class Control:
         if self.master is not None:
             self.sessions.release(self.master)
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _interrupted(host: MeshHost) -> HostError:
-    return HostError(
-        ErrorKind.INTERRUPTED,
-        f"not measured: the run was interrupted before {safe_text(host.name, 200)} finished",
-    )
 
 
 # --------------------------------------------------------------------------
@@ -319,7 +315,7 @@ def run_agentless(
             env.tool = network_tool(host, network)
             runs.append(_network_run(env, options, network, mtu, targets, family, start))
         if sessions.stopped:
-            return HostRun(name, error=_interrupted(host), elapsed_s=time.monotonic() - start)
+            return interrupted_run(name, time.monotonic() - start)
         return HostRun(name, tuple(runs), elapsed_s=time.monotonic() - start, via=VIA_PING)
     finally:
         control.close()
@@ -358,7 +354,6 @@ def _network_run(
     """One network's check, measured from the far host; its error when it could not run."""
     from jumbopath.pipeline import check
     from jumbopath.schema import report_dict
-    from jumbopath.status import exit_code_for
 
     tt = tuple(targets)
     left = options.timeout_s - (time.monotonic() - start)
@@ -376,5 +371,4 @@ def _network_run(
         kind = ErrorKind.CHECK_USAGE if exc.exit_code == 2 else ErrorKind.CHECK_ERROR
         error = HostError(kind, f"the check through ping could not measure: {detail}", detail)
         return NetworkRun(network, mtu, tt, None, error)
-    rc = int(exit_code_for([r.status.value for r in report.results]))
-    return NetworkRun(network, mtu, tt, report_dict(report), None, rc)
+    return NetworkRun(network, mtu, tt, report_dict(report), None, report.exit_code)

@@ -237,16 +237,17 @@ def plan(
     return out
 
 
+def interrupted_error(name: str) -> HostError:
+    """Why a host whose session a signal stopped (or that never started) has no row."""
+    return HostError(
+        ErrorKind.INTERRUPTED,
+        f"not measured: the run was interrupted before {safe_text(name, 200)} finished",
+    )
+
+
 def interrupted_run(name: str, elapsed_s: float = 0.0) -> HostRun:
     """The row of a host whose session a signal stopped (or that never started)."""
-    return HostRun(
-        name,
-        error=HostError(
-            ErrorKind.INTERRUPTED,
-            f"not measured: the run was interrupted before {safe_text(name, 200)} finished",
-        ),
-        elapsed_s=elapsed_s,
-    )
+    return HostRun(name, error=interrupted_error(name), elapsed_s=elapsed_s)
 
 
 def run_host(
