@@ -16,7 +16,7 @@ Keys: the search keeps its own; the scan's are offset by :data:`SCAN_KEYS`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jumbopath.model import Outcome, ProbeRequest
 from jumbopath.portscan import PortScan, PortScanConfig
@@ -106,6 +106,4 @@ class EchoOrPort:
 
 
 def _shift(request: ProbeRequest, by: int) -> ProbeRequest:
-    from dataclasses import replace
-
     return replace(request, key=request.key + by)

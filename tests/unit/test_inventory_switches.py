@@ -272,16 +272,21 @@ def test_explicit_switches_file_wins(tmp_path: Path) -> None:
     )
 
 
+HOSTS_ONLY = (
+    "[hv]\n"
+    "n1 ansible_host=198.18.0.1 storage_ip=198.18.1.1\n"
+    "n2 ansible_host=198.18.0.2 storage_ip=198.18.1.2\n"
+    "[hv:vars]\n"
+    'jumbopath_networks={"storage": {"mtu": 9000, "var": "storage_ip"}}\n'
+)
+"""Two mesh hosts on one network; the tests below add switches."""
+
+
 def test_ansible_renders_a_switch_address_template(tmp_path: Path) -> None:
     """A switch's templated address is rendered by Ansible, as a mesh host's is."""
     path = tmp_path / "inv.ini"
     path.write_text(
-        "[hv]\n"
-        "n1 ansible_host=198.18.0.1 storage_ip=198.18.1.1\n"
-        "n2 ansible_host=198.18.0.2 storage_ip=198.18.1.2\n"
-        "[hv:vars]\n"
-        'jumbopath_networks={"storage": {"mtu": 9000, "var": "storage_ip"}}\n'
-        "[network]\n"
+        HOSTS_ONLY + "[network]\n"
         'sw-t ansible_host="{{ mgmt_net }}.254" jumbopath_snmp_credentials="{{ profile }}"\n'
         "[network:vars]\n"
         "mgmt_net=198.18.1\n"
@@ -302,12 +307,7 @@ def test_ansible_switch_given_as_pasted_json(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes((fixtures / name).read_bytes())
     path = tmp_path / "inv.ini"
     path.write_text(
-        "[hv]\n"
-        "n1 ansible_host=198.18.0.1 storage_ip=198.18.1.1\n"
-        "n2 ansible_host=198.18.0.2 storage_ip=198.18.1.2\n"
-        "[hv:vars]\n"
-        'jumbopath_networks={"storage": {"mtu": 9000, "var": "storage_ip"}}\n'
-        "[network]\n"
+        HOSTS_ONLY + "[network]\n"
         "leaf7 ansible_network_os=arista.eos.eos "
         "jumbopath_show_interface=eos-show-interfaces.json "
         "jumbopath_show_lldp=eos-show-lldp-neighbors-detail.json\n"
