@@ -97,22 +97,18 @@ def switches_file(tmp: Path, profiles: Mapping[str, str] = {}) -> Path:  # noqa:
     return path
 
 
+def read_switches(lab: Lab, listed: Path, creds: Path, *extra: str) -> tuple[int, Any]:
+    """``jumbopath switches --switches LISTED --json``, read with ``creds``."""
+    return jumbopath(
+        lab, "switches", "--switches", str(listed), "--credentials", str(creds), "--json", *extra
+    )
+
+
 def check_switches(
     lab: Lab, listed: Path, creds: Path, trace: Path, *extra: str
 ) -> tuple[int, Any]:
-    """``jumbopath switches --switches LISTED --check TRACE --json``, read with ``creds``."""
-    return jumbopath(
-        lab,
-        "switches",
-        "--switches",
-        str(listed),
-        "--credentials",
-        str(creds),
-        "--check",
-        str(trace),
-        "--json",
-        *extra,
-    )
+    """``jumbopath switches --check TRACE`` (see :func:`read_switches`)."""
+    return read_switches(lab, listed, creds, "--check", str(trace), *extra)
 
 
 def jumbopath(lab: Lab, *args: str, timeout: float = 60) -> tuple[int, Any]:
@@ -197,19 +193,7 @@ def test_switch_that_does_not_answer(tmp_path: Path) -> None:
 def test_wrong_credentials(tmp_path: Path) -> None:
     with switch_lab(tmp_path) as (lab, _, creds):
         listed = switches_file(tmp_path, {"sw-a": "wrong-community", "sw-b": "wrong-key"})
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(listed),
-            "--credentials",
-            str(creds),
-            "--json",
-            "--timeout",
-            "0.3",
-            "--retries",
-            "0",
-        )
+        code, doc = read_switches(lab, listed, creds, "--timeout", "0.3", "--retries", "0")
         assert code == 3
         by_name = {s["name"]: s for s in doc["switches"]}
         assert by_name["sw-a"]["failure"] == "timeout"  # v2c agents ignore a wrong community
@@ -242,34 +226,12 @@ def test_wrong_credentials(tmp_path: Path) -> None:
 def test_slow_switch(tmp_path: Path) -> None:
     with switch_lab(tmp_path, slow={"sw-a": 0.2}) as (lab, _, creds):
         listed = switches_file(tmp_path)
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(listed),
-            "--credentials",
-            str(creds),
-            "--json",
-            "--timeout",
-            "1.5",
-        )
+        code, doc = read_switches(lab, listed, creds, "--timeout", "1.5")
         by_name = {s["name"]: s for s in doc["switches"]}
         assert by_name["sw-a"]["failure"] is None
         assert by_name["sw-a"]["elapsed_s"] >= 0.4  # at least one GET and one GETBULK round
         assert code == 0, doc["flagged"]
-        code, doc = jumbopath(
-            lab,
-            "switches",
-            "--switches",
-            str(listed),
-            "--credentials",
-            str(creds),
-            "--json",
-            "--timeout",
-            "0.1",
-            "--retries",
-            "0",
-        )
+        code, doc = read_switches(lab, listed, creds, "--timeout", "0.1", "--retries", "0")
         by_name = {s["name"]: s for s in doc["switches"]}
         assert by_name["sw-a"]["failure"] == "timeout"
         assert by_name["sw-b"]["failure"] is None
