@@ -550,3 +550,99 @@ def test_ask_vault_pass_prompts_on_the_terminal(tmp_path: Path) -> None:
     assert os.waitstatus_to_exitcode(status) == 0, seen[-2000:]
     assert prompts == 2
     assert b"RESULT [(('a', '198.18.1.1'), ('b', '198.18.1.2'))]" in seen, seen[-2000:]
+
+
+# ---------------------------------------------------------------- templates never run code
+
+PIPE = "{{ lookup('pipe', 'touch MARKER') }}"
+"""Ansible's Templar would run this command on the controller (as root under sudo)."""
+ESCAPES = {
+    "lookup-pipe": PIPE,
+    "query": "{{ query('pipe', 'touch MARKER') }}",
+    "q": "{{ q('pipe', 'touch MARKER') }}",
+    "lookup-file": "{{ lookup('file', '/etc/shadow') }}",
+    "globals": "{{ self.__init__.__globals__.__builtins__.__import__('os').system('touch MARKER') }}",
+    "class-walk": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "cycler": "{{ cycler.__init__.__globals__.os.system('touch MARKER') }}",
+    "big-string": "{{ 'x' * 1000000000 }}",
+    "big-power": "{{ 9 ** 99999999 }}",
+    "power-chain": "{{ 2 ** 64 ** 64 ** 64 }}",
+    "loop": '{{ a_loop }}',
+}
+
+
+def _hostile_yaml(root: Path, template: str) -> Path:
+    src = root / "hosts.yml"
+    src.write_text(
+        f"all:\n  vars:\n    jumbopath_networks: {NETWORKS}\n"
+        f"    storage_ip: {json.dumps(template.replace('MARKER', str(root / 'ran')))}\n"
+        '    a_loop: "{{ b_loop }}"\n    b_loop: "{{ a_loop }}"\n'
+        "  hosts:\n    a: {ansible_host: 198.18.0.1}\n"
+    )
+    return src
+
+
+@pytest.mark.parametrize("case", sorted(ESCAPES))
+def test_a_template_in_an_inventory_never_runs_code(tmp_path: Path, case: str) -> None:
+    src = _hostile_yaml(tmp_path, ESCAPES[case])
+    started = time.monotonic()
+    with pytest.raises(UsageError) as err:
+        load_inventory(src, ansible=ANSIBLE)
+    assert "host 'a': Ansible could not render storage_ip" in one_line(err.value)
+    assert not (tmp_path / "ran").exists()
+    assert time.monotonic() - started < 30
+    if case == "loop":
+        assert "loop" in str(err.value)
+
+
+def test_a_lookup_in_group_vars_or_a_dynamic_script_never_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    d = tmp_path / "inv"
+    (d / "group_vars").mkdir(parents=True)
+    (d / "hosts.ini").write_text("[cluster]\na ansible_host=198.18.0.1\n")
+    (d / "group_vars" / "cluster.yml").write_text(
+        f"jumbopath_networks: {NETWORKS}\n"
+        f"storage_ip: \"{PIPE.replace('MARKER', str(marker))}\"\n"
+    )
+    with pytest.raises(UsageError, match="could not render storage_ip"):
+        load_inventory(d, ansible=ANSIBLE)
+    listing_doc = {
+        "_meta": {"hostvars": {"a": {
+            "ansible_host": "198.18.0.1",
+            "storage_ip": PIPE.replace("MARKER", str(marker)),
+            "jumbopath_networks": json.loads(NETWORKS),
+        }}},
+        "all": {"hosts": ["a"]},
+    }
+    body = f"print(json.dumps({listing_doc!r}))\n"
+    with pytest.raises(UsageError, match="could not render storage_ip"):
+        load_inventory(script(tmp_path / "inventory.py", body), ansible=ANSIBLE)
+    assert not marker.exists()
+
+
+def test_report_from_an_inventory_never_runs_its_templates(tmp_path: Path) -> None:
+    src = _hostile_yaml(tmp_path, PIPE)
+    result = subprocess.run(
+        [sys.executable, "-m", "jumbopath", "report", "--inventory", str(src), str(tmp_path / "x")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "'lookup' is undefined" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "ran").exists()
+
+
+def test_safe_templates_still_render(tmp_path: Path) -> None:
+    """Variables, Jinja's filters and the pure filters Ansible adds all still work."""
+    src = tmp_path / "hosts.yml"
+    src.write_text(
+        "all:\n  vars:\n    jumbopath_networks: {NETWORKS}\n"
+        '    prefix: "{{ base }}.1"\n    base: "198.18"\n'
+        "    storage_ip: \"{{ prefix }}.{{ inventory_hostname | regex_replace('^n', '') | int }}\"\n"
+        "    ansible_user: \"{{ 'ROOT' | lower }}\"\n"
+        "  hosts:\n    n7: {}\n    n8: {}\n".replace("{NETWORKS}", NETWORKS)
+    )
+    inv = load_inventory(src, ansible=ANSIBLE)
+    assert net(inv, "storage").members == (("n7", "198.18.1.7"), ("n8", "198.18.1.8"))
+    assert {h.user for h in inv.hosts} == {"root"}

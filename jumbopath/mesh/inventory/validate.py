@@ -179,7 +179,12 @@ def check_address(source: str, network: str, host: str, value: Any, line: int | 
         ip = _ip(text)
         if ip is not None:
             return ip
-        if _HOSTNAME_RE.fullmatch(text):
+        labels = text.rstrip(".").split(".")
+        if (
+            _HOSTNAME_RE.fullmatch(text)
+            and all(0 < len(label) <= 63 for label in labels)  # RFC 1035 section 2.3.4
+            and not labels[-1].isdigit()  # RFC 3696 section 2: a top label is never all digits
+        ):
             return text
     raise bad(
         source,
