@@ -34,10 +34,16 @@ class Loss:
     """Name of a Router."""
     percent: int
     """Chance in percent (0..100) that a forwarded ICMP packet is dropped."""
+    above: int = 0
+    """Only packets longer than this many bytes (IP header included) are dropped:
+    loss of big frames only, as a failing optic or a marginal cable shows it.
+    0 = every size."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.percent, int) or not 0 <= self.percent <= 100:
             raise LabError(f"Loss({self.router!r}): percent {self.percent!r} must be 0..100")
+        if not isinstance(self.above, int) or not 0 <= self.above <= 65535:
+            raise LabError(f"Loss({self.router!r}): above {self.above!r} must be 0..65535")
 
     @property
     def node(self) -> str:

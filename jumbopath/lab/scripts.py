@@ -138,8 +138,10 @@ def fault_rules(faults: Sequence[Fault], node: str) -> dict[str, list[str]]:
             chain, rules = _FAULT_RULES[type(f)]
             chains[chain] += rules
         elif isinstance(f, Loss) and f.percent > 0:
+            size = f"meta length > {f.above} " if f.above else ""
             chains["forward"].append(
-                f"meta l4proto {{ icmp, ipv6-icmp }} numgen random mod 100 < {f.percent} drop"
+                f"meta l4proto {{ icmp, ipv6-icmp }} {size}"
+                f"numgen random mod 100 < {f.percent} drop"
             )
     return chains
 
