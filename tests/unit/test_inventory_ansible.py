@@ -561,13 +561,14 @@ ESCAPES = {
     "query": "{{ query('pipe', 'touch MARKER') }}",
     "q": "{{ q('pipe', 'touch MARKER') }}",
     "lookup-file": "{{ lookup('file', '/etc/shadow') }}",
-    "globals": "{{ self.__init__.__globals__.__builtins__.__import__('os').system('touch MARKER') }}",
+    "globals": "{{ self.__init__.__globals__.__builtins__.__import__('os')"
+    ".system('touch MARKER') }}",
     "class-walk": "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "cycler": "{{ cycler.__init__.__globals__.os.system('touch MARKER') }}",
     "big-string": "{{ 'x' * 1000000000 }}",
     "big-power": "{{ 9 ** 99999999 }}",
     "power-chain": "{{ 2 ** 64 ** 64 ** 64 }}",
-    "loop": '{{ a_loop }}',
+    "loop": "{{ a_loop }}",
 }
 
 
@@ -601,17 +602,20 @@ def test_a_lookup_in_group_vars_or_a_dynamic_script_never_runs(tmp_path: Path) -
     (d / "group_vars").mkdir(parents=True)
     (d / "hosts.ini").write_text("[cluster]\na ansible_host=198.18.0.1\n")
     (d / "group_vars" / "cluster.yml").write_text(
-        f"jumbopath_networks: {NETWORKS}\n"
-        f"storage_ip: \"{PIPE.replace('MARKER', str(marker))}\"\n"
+        f'jumbopath_networks: {NETWORKS}\nstorage_ip: "{PIPE.replace("MARKER", str(marker))}"\n'
     )
     with pytest.raises(UsageError, match="could not render storage_ip"):
         load_inventory(d, ansible=ANSIBLE)
     listing_doc = {
-        "_meta": {"hostvars": {"a": {
-            "ansible_host": "198.18.0.1",
-            "storage_ip": PIPE.replace("MARKER", str(marker)),
-            "jumbopath_networks": json.loads(NETWORKS),
-        }}},
+        "_meta": {
+            "hostvars": {
+                "a": {
+                    "ansible_host": "198.18.0.1",
+                    "storage_ip": PIPE.replace("MARKER", str(marker)),
+                    "jumbopath_networks": json.loads(NETWORKS),
+                }
+            }
+        },
         "all": {"hosts": ["a"]},
     }
     body = f"print(json.dumps({listing_doc!r}))\n"
@@ -639,7 +643,8 @@ def test_safe_templates_still_render(tmp_path: Path) -> None:
     src.write_text(
         "all:\n  vars:\n    jumbopath_networks: {NETWORKS}\n"
         '    prefix: "{{ base }}.1"\n    base: "198.18"\n'
-        "    storage_ip: \"{{ prefix }}.{{ inventory_hostname | regex_replace('^n', '') | int }}\"\n"
+        '    storage_ip: "{{ prefix }}.'
+        "{{ inventory_hostname | regex_replace('^n', '') | int }}\"\n"
         "    ansible_user: \"{{ 'ROOT' | lower }}\"\n"
         "  hosts:\n    n7: {}\n    n8: {}\n".replace("{NETWORKS}", NETWORKS)
     )

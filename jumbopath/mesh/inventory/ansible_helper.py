@@ -52,14 +52,21 @@ MAX_RESULT = 65536
 _MARKERS = ("{{", "{%", "{#")
 
 
-def _regex_replace(value: Any, pattern: str = "", replacement: str = "", ignorecase: bool = False,
-                   multiline: bool = False, count: int = 0) -> str:
+def _regex_replace(
+    value: Any,
+    pattern: str = "",
+    replacement: str = "",
+    ignorecase: bool = False,
+    multiline: bool = False,
+    count: int = 0,
+) -> str:
     flags = (re.I if ignorecase else 0) | (re.M if multiline else 0)
     return re.sub(pattern, replacement, str(value), count=count, flags=flags)
 
 
-def _regex_search(value: Any, pattern: str = "", ignorecase: bool = False,
-                  multiline: bool = False) -> str | None:
+def _regex_search(
+    value: Any, pattern: str = "", ignorecase: bool = False, multiline: bool = False
+) -> str | None:
     flags = (re.I if ignorecase else 0) | (re.M if multiline else 0)
     found = re.search(pattern, str(value), flags=flags)
     return found.group(0) if found else None
@@ -100,9 +107,9 @@ def environment() -> Any:
                 raise SecurityError("power too large")
             if operator == "*":
                 for a, b in ((left, right), (right, left)):
-                    if isinstance(a, (str, list, tuple)) and isinstance(b, int):
-                        if len(a) * b > MAX_RESULT:
-                            raise SecurityError("result too long")
+                    sized = isinstance(a, (str, list, tuple)) and isinstance(b, int)
+                    if sized and len(a) * b > MAX_RESULT:
+                        raise SecurityError("result too long")
             return super().call_binop(context, operator, left, right)
 
     env = Bounded(undefined=StrictUndefined)
@@ -136,7 +143,9 @@ class Renderer:
         if name in self.done:
             return self.done[name]
         if name in self.active:
-            raise ValueError(f"templates refer to each other in a loop ({' -> '.join(self.active)})")
+            raise ValueError(
+                f"templates refer to each other in a loop ({' -> '.join(self.active)})"
+            )
         if len(self.active) >= MAX_DEPTH:
             raise ValueError(f"templates refer to others more than {MAX_DEPTH} deep")
         self.active.append(name)
