@@ -333,6 +333,17 @@ class SwitchPort:
 
 
 @dataclass(frozen=True, slots=True)
+class UnreadSwitch:
+    """A switch that was asked but could not be read, and may be on a silent stretch."""
+
+    switch: str
+    """Switch name, as given."""
+    reason: str
+    """Why it could not be read: timeout, auth, error or no-data
+    (:class:`jumbopath.switches.model.PollFailure`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Break:
     """Where big packets die on a path. Data only: see :mod:`jumbopath.render.explain`."""
 
@@ -369,6 +380,9 @@ class Break:
     ports_reason: str | None = None
     """Why no port is named when the switches were asked (not-silent, unplaced,
     no-path, unread, all-fit, no-size); None when ports are named or not asked."""
+    unread_switches: tuple[UnreadSwitch, ...] = ()
+    """Switches that could not be read and may be on the silent stretch: the ports
+    named (if any) may not be the only ones below the failing size."""
 
 
 @dataclass(frozen=True, slots=True)

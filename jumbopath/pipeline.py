@@ -34,7 +34,6 @@ from jumbopath.model import (
     Report,
     Stage,
     Status,
-    SwitchPort,
     remark,
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
@@ -389,7 +388,7 @@ def switch_ports_stage(states: Sequence[PathState], env: Environment, switches: 
 
     The switches are read only when some path has a silent break.
     """
-    from jumbopath.switches.suspects import suspect_ports
+    from jumbopath.switches.suspects import placed, suspect_ports
 
     silent = [
         s
@@ -406,9 +405,7 @@ def switch_ports_stage(states: Sequence[PathState], env: Environment, switches: 
         assert r.break_ is not None
         source = (state.route.source,) if state.route is not None else ()
         found = suspect_ports(r.break_, graph, expected=r.expected_mtu, source=source)
-        ports = tuple(SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports)
-        brk = replace(r.break_, ports=ports, ports_reason=found.reason)
-        state.result = replace(r, break_=brk)
+        state.result = replace(r, break_=placed(r.break_, found))
 
 
 def kernel_cache_stage(states: Sequence[PathState], env: Environment) -> None:

@@ -116,9 +116,9 @@ _BREAK: dict[Cause, Callable[[Break], str]] = {
 }
 
 
-def break_sentence(b: Break) -> str:
-    """What an admin reads about a break: where, and what to raise or look at."""
-    text = _BREAK.get(b.cause, _none)(b)
+def switches_clause(b: Break) -> str:
+    """What the switches said about a break ("; the switches say: ..."), or ""."""
+    text = ""
     if b.ports:
         text += "; the switches say: " + "; ".join(
             f"{_s(p.switch)} port {_s(p.port)} (toward {_s(p.toward)}) has MTU {p.mtu}"
@@ -126,6 +126,16 @@ def break_sentence(b: Break) -> str:
         )
     elif b.ports_reason is not None:
         text += f"; no switch port named ({_s(b.ports_reason)})"
+    if b.unread_switches:
+        unread = _join([f"{u.switch} ({u.reason})" for u in b.unread_switches])
+        others = "other ports" if b.ports else "ports"
+        text += f"; not read: {unread}, which may be on the way: {others} there may be below too"
+    return text
+
+
+def break_sentence(b: Break) -> str:
+    """What an admin reads about a break: where, and what to raise or look at."""
+    text = _BREAK.get(b.cause, _none)(b) + switches_clause(b)
     if b.local:
         text = "; ".join([text, *(_s(x) for x in b.local)])
     if not b.confirmed:

@@ -23,7 +23,7 @@ from jumbopath.mesh.model import (
     Verdict,
 )
 from jumbopath.model import Break, BreakKind, Cause
-from jumbopath.render.explain import _join, _s
+from jumbopath.render.explain import _join, _s, switches_clause
 from jumbopath.status import ExitCode
 
 
@@ -73,7 +73,10 @@ def _ptb(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
 
 def _silent(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
     after = _name(b.after, names) if b.after else _s(f.source)
-    return f"they vanish silently after {after} and before {_name(b.before, names)}"
+    return (
+        f"they vanish silently after {after} and before {_name(b.before, names)}"
+        + switches_clause(b)
+    )
 
 
 def _local(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
