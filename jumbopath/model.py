@@ -75,6 +75,12 @@ class Cause(str, Enum):
     """degraded: big packets are lost significantly more often than small ones."""
     BELOW_UNLOCATED = "below-unlocated"
     """below, and the break could not be located (no localization, or it ran out of time)."""
+    OVERLAY_ENCAPSULATION = "overlay-encapsulation"
+    """The path leaves through a tunnel whose MTU leaves no room for its encapsulation:
+    the underlay carries its own MTU, the overlay asks more than that minus the overhead."""
+    UNDERLAY_SHORT = "underlay-short"
+    """The path leaves through a tunnel whose underlay, toward the tunnel's remote end,
+    carries less than the overlay needs (see the ``overlay`` remark's arithmetic)."""
     # Across targets (findings)
     HOST_SPECIFIC = "host-specific"
     """Some targets behind one hop fail and others pass: their port or NIC."""
@@ -301,7 +307,7 @@ class Remark:
 
     code: str
     """no-answer, loss-retried, icmp-ignored, kernel-cache, path-changed,
-    hop-changed, local-side."""
+    hop-changed, local-side, overlay."""
     facts: tuple[tuple[str, str | int | float | None], ...] = ()
     """Named values: (name, value) pairs."""
 
