@@ -194,3 +194,17 @@ def test_the_underlay_is_probed_only_for_a_failing_path() -> None:
     plain = overlay_env(9000, 8950, 9000)
     plain.tunnels = {}
     assert sent(overlay_env(9000, 8950, 9000), 9000) > sent(plain, 9000)
+
+
+def test_a_mesh_pair_read_back_names_the_tunnel() -> None:
+    from jumbopath.mesh.model import CellStatus, FailingPair, NetworkMatrix, OneWay
+    from jumbopath.render.explain.mesh import pair_sentence
+    from jumbopath.schema import break_dict, break_from_dict
+
+    (r,) = check(CheckConfig((INNER,), expect=9000), overlay_env(9000, 8950, 9000)).results
+    assert r.break_ is not None
+    again = break_from_dict(break_dict(r.break_), target=INNER)
+    assert (again.cause, again.interface, again.mtu) == (Cause.OVERLAY_ENCAPSULATION, "vx0", 8950)
+    pair = FailingPair("a", "b", CellStatus.BELOW, 8950, OneWay.FORWARD, again, again.cause)
+    net = NetworkMatrix("overlay", 9000, ("a", "b"), (), (), (), (pair,), ())
+    assert "tunnel vx0" in pair_sentence(pair, net)
