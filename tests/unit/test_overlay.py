@@ -208,3 +208,12 @@ def test_a_mesh_pair_read_back_names_the_tunnel() -> None:
     pair = FailingPair("a", "b", CellStatus.BELOW, 8950, OneWay.FORWARD, again, again.cause)
     net = NetworkMatrix("overlay", 9000, ("a", "b"), (), (), (), (pair,), ())
     assert "tunnel vx0" in pair_sentence(pair, net)
+
+
+def test_a_tunnel_without_a_remote_end_gets_the_remark_unmeasured() -> None:
+    env = overlay_env(9000, 8950, 9000)
+    env.tunnels = {"vx0": Tunnel("vx0", "vxlan", 9000, None, 50, 4)}
+    (r,) = check(CheckConfig((INNER,), expect=9000), env).results
+    facts = overlay_facts(r)
+    assert (facts["remote"], facts["underlay_mtu"], facts["short"]) == (None, None, None)
+    assert r.cause is Cause.SILENT_FIRST_SEGMENT  # nothing proves the tunnel is the limit
