@@ -36,7 +36,12 @@ def topology() -> Topology:
     chain = ["client", "r1", *SWITCHES, "stor-b"]
     links = [Link(a, b) for a, b in zip(chain, chain[1:], strict=False)]
     links[-1] = Link("sw-c", "stor-b", a_mtu=1500, b_mtu=9000)
-    nodes = (Host("client"), Router("r1"), *(Switch(s) for s in SWITCHES), Host("stor-b"))
+    nodes: tuple[Host | Router | Switch, ...] = (
+        Host("client"),
+        Router("r1"),
+        *(Switch(s) for s in SWITCHES),
+        Host("stor-b"),
+    )
     return Topology(nodes=nodes, links=tuple(links))
 
 
