@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from jumbopath.probers.simulated import SimPath
 
 if TYPE_CHECKING:
+    from jumbopath.overlay import Tunnel
     from jumbopath.switches.files import SwitchesFile
     from jumbopath.switches.graph import L2Graph
 
@@ -48,6 +49,10 @@ class Environment(Protocol):
 
     def local_context(self, interface: str, expected: int | None) -> list[str]:
         """What the local side says about ``interface`` falling short of ``expected``."""
+        ...
+
+    def tunnel(self, interface: str) -> Tunnel | None:
+        """The tunnel ``interface`` is (kind, MTU, remote end), or None when it is none."""
         ...
 
     def prober(self) -> Prober:
@@ -87,6 +92,11 @@ class SystemEnvironment:
         from jumbopath.nics import local_context
 
         return local_context(interface, expected, lldpd_socket=self.lldpd_socket)
+
+    def tunnel(self, interface: str) -> Tunnel | None:
+        from jumbopath.overlay import read_tunnel
+
+        return read_tunnel(interface)
 
     via: str = "auto"
     """How probes are sent (``--via``): auto (raw sockets when allowed, else ping
@@ -165,6 +175,8 @@ class SimulatedEnvironment:
     """Every prober handed out (tests read their counters)."""
     switches: Mapping[str, L2Graph] = field(default_factory=dict)
     """Switches file name to the map it stands for."""
+    tunnels: Mapping[str, Tunnel] = field(default_factory=dict)
+    """Interface to the tunnel it is."""
 
     def resolve(self, names: Sequence[str], family: int | None) -> list[Target]:
         import ipaddress
@@ -203,6 +215,9 @@ class SimulatedEnvironment:
 
     def local_context(self, interface: str, expected: int | None) -> list[str]:
         return list(self.local.get(interface, ()))
+
+    def tunnel(self, interface: str) -> Tunnel | None:
+        return self.tunnels.get(interface)
 
     def prober(self) -> Prober:
         from jumbopath.probers.simulated import SimulatedProber

@@ -75,6 +75,12 @@ class Cause(str, Enum):
     """degraded: big packets are lost significantly more often than small ones."""
     BELOW_UNLOCATED = "below-unlocated"
     """below, and the break could not be located (no localization, or it ran out of time)."""
+    OVERLAY_ENCAPSULATION = "overlay-encapsulation"
+    """The path leaves through a tunnel whose MTU leaves no room for its encapsulation:
+    the underlay carries its own MTU, the overlay asks more than that minus the overhead."""
+    UNDERLAY_SHORT = "underlay-short"
+    """The path leaves through a tunnel whose underlay, toward the tunnel's remote end,
+    carries less than the overlay needs (see the ``overlay`` remark's arithmetic)."""
     # Across targets (findings)
     HOST_SPECIFIC = "host-specific"
     """Some targets behind one hop fail and others pass: their port or NIC."""
@@ -301,7 +307,7 @@ class Remark:
 
     code: str
     """no-answer, loss-retried, icmp-ignored, kernel-cache, path-changed,
-    hop-changed, local-side."""
+    hop-changed, local-side, overlay."""
     facts: tuple[tuple[str, str | int | float | None], ...] = ()
     """Named values: (name, value) pairs."""
 
@@ -330,6 +336,17 @@ class SwitchPort:
     """IP MTU the port carries."""
     basis: str
     """How the MTU is known: the device's number and the vendor rule applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadSwitch:
+    """A switch that was asked but could not be read, and may be on a silent stretch."""
+
+    switch: str
+    """Switch name, as given."""
+    reason: str
+    """Why it could not be read: timeout, auth, error or no-data
+    (:class:`jumbopath.switches.model.PollFailure`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +386,9 @@ class Break:
     ports_reason: str | None = None
     """Why no port is named when the switches were asked (not-silent, unplaced,
     no-path, unread, all-fit, no-size); None when ports are named or not asked."""
+    unread_switches: tuple[UnreadSwitch, ...] = ()
+    """Switches that could not be read and may be on the silent stretch: the ports
+    named (if any) may not be the only ones below the failing size."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,16 +34,16 @@ from jumbopath.model import (
     Report,
     Stage,
     Status,
-    SwitchPort,
     remark,
 )
 from jumbopath.pathstate import CheckConfig, PathState, Progress
-from jumbopath.probers.base import silence_floor_s, supports
+from jumbopath.probers.base import Target, silence_floor_s, supports
 from jumbopath.realflows import fallback_stage, flows_stage, soak_stage
 from jumbopath.sizes import MIN_MTU, check_mtu
 from jumbopath.triangulate import triangulate
 
 if TYPE_CHECKING:  # names for annotations only: psutil loads with the first route lookup
+    from jumbopath.egress import Egress
     from jumbopath.environment import Environment
     from jumbopath.probers.base import Prober
 
@@ -90,6 +90,7 @@ def check(
         fallback_stage(states, prober, config)
         flows_stage(states, prober, config)
         locate_stage(states, prober, trace_all=trace_all)
+        overlay_stage(states, env, prober, config)
         soak_stage(states, prober, config)
     finally:
         prober.close()
@@ -354,6 +355,79 @@ def _with_location(result: PathResult, found: LocateResult) -> PathResult:
 
 
 # --------------------------------------------------------------------------
+# Stage: overlays (a path below expectation that leaves through a tunnel)
+
+
+def overlay_stage(
+    states: Sequence[PathState], env: Environment, prober: Prober, config: CheckConfig
+) -> None:
+    """Measure the underlay to the remote end of every tunnel a failing path leaves
+    through, all in one drive, and say which side is short (:mod:`jumbopath.overlay`).
+
+    When the tunnel is what limits the path, its cause replaces the break's.
+    """
+    from jumbopath.overlay import as_remark, explains, judge
+
+    failing = [s for s in states if s.result is not None and s.result.status is Status.BELOW]
+    names = {s.done().interface for s in failing} - {None}
+    tunnels = {t.interface: t for name in sorted(n for n in names if n) if (t := env.tunnel(name))}
+    if not tunnels:
+        return
+    underlay = _underlays({t.remote for t in tunnels.values() if t.remote}, env, prober, config)
+    for state in failing:
+        r = state.done()
+        t = tunnels.get(r.interface or "")
+        if t is None:
+            continue
+        route, mtu = underlay.get(t.remote or "", (None, None))
+        o = judge(
+            t,
+            mtu,
+            route.interface if route is not None else None,
+            route.interface_mtu if route is not None else None,
+            config.expect,
+        )
+        r = replace(r, notes=(*r.notes, as_remark(o)))
+        brk = r.break_
+        at_tunnel = brk is None or brk.kind is BreakKind.LOCAL_NIC or brk.after is None
+        if explains(o, r.path_mtu) and at_tunnel and o.cause is not None:
+            if brk is not None and brk.kind is not BreakKind.NONE:
+                brk = replace(brk, cause=o.cause, interface=t.interface, mtu=o.limit)
+            r = replace(r, break_=brk, cause=o.cause)
+        state.result = r
+
+
+def _underlays(
+    remotes: set[str], env: Environment, prober: Prober, config: CheckConfig
+) -> dict[str, tuple[Egress, int | None]]:
+    """The route to every tunnel's remote end and the path MTU measured over it
+    (None: not measured), all searched in one drive from the route's interface MTU."""
+    routed: list[PathState] = []
+    for remote in sorted(remotes):
+        under = PathState(Target(remote, remote, 6 if ":" in remote else 4))
+        try:
+            under.route = env.egress(under.target)
+        except CannotMeasure:
+            continue
+        routed.append(under)
+    searches = []
+    for under in routed:
+        assert under.route is not None
+        asked = replace(config, expect=under.route.interface_mtu)
+        searches.append(new_search(under, asked, Protocol.ICMP, None, silence_floor_s(prober)))
+    if searches:
+        longest = max(search.config.max_time_s for search, _ in searches)
+        drive(prober, [job for _, job in searches], max_time_s=longest + 1.0)
+    found: dict[str, tuple[Egress, int | None]] = {}
+    for under, (search, _) in zip(routed, searches, strict=True):
+        done = search.abandon(prober.now())
+        ok = done.reachable and done.conclusive
+        assert under.route is not None
+        found[under.target.address] = (under.route, done.path_mtu if ok else None)
+    return found
+
+
+# --------------------------------------------------------------------------
 # Stages after probing: the local side and the kernel's cache
 
 
@@ -389,7 +463,7 @@ def switch_ports_stage(states: Sequence[PathState], env: Environment, switches: 
 
     The switches are read only when some path has a silent break.
     """
-    from jumbopath.switches.suspects import suspect_ports
+    from jumbopath.switches.suspects import placed, suspect_ports
 
     silent = [
         s
@@ -406,9 +480,7 @@ def switch_ports_stage(states: Sequence[PathState], env: Environment, switches: 
         assert r.break_ is not None
         source = (state.route.source,) if state.route is not None else ()
         found = suspect_ports(r.break_, graph, expected=r.expected_mtu, source=source)
-        ports = tuple(SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports)
-        brk = replace(r.break_, ports=ports, ports_reason=found.reason)
-        state.result = replace(r, break_=brk)
+        state.result = replace(r, break_=placed(r.break_, found))
 
 
 def kernel_cache_stage(states: Sequence[PathState], env: Environment) -> None:

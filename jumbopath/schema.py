@@ -37,6 +37,7 @@ from jumbopath.model import (
     Status,
     SwitchPort,
     Unreach,
+    UnreadSwitch,
 )
 from jumbopath.render.explain import (
     break_sentence,
@@ -104,6 +105,7 @@ def break_dict(b: Break) -> dict[str, Any]:
             for p in b.ports
         ],
         "ports_reason": b.ports_reason,
+        "unread_switches": [{"switch": u.switch, "reason": u.reason} for u in b.unread_switches],
         "explanation": break_sentence(b),
     }
 
@@ -294,7 +296,14 @@ def break_from_dict(doc: Any, target: str | None = None, family: int = 4) -> Bre
         local=local,
         ports=tuple(_port(p) for p in _list(doc, "ports", 16) if isinstance(p, Mapping)),
         ports_reason=_str(doc, "ports_reason", 40),
+        unread_switches=tuple(
+            _unread(u) for u in _list(doc, "unread_switches", 16) if isinstance(u, Mapping)
+        ),
     )
+
+
+def _unread(doc: Mapping[str, Any]) -> UnreadSwitch:
+    return UnreadSwitch(switch=_str(doc, "switch") or "?", reason=_str(doc, "reason", 40) or "?")
 
 
 def _port(doc: Mapping[str, Any]) -> SwitchPort:

@@ -73,6 +73,33 @@ GENEVE_OVERHEAD_V4 = ETHERNET_HEADER + GENEVE_HEADER + UDP_HEADER + IPV4_HEADER
 """50: Geneve without options over IPv4 (RFC 8926); options add up to 252."""
 GENEVE_OVERHEAD_V6 = ETHERNET_HEADER + GENEVE_HEADER + UDP_HEADER + IPV6_HEADER
 """70: Geneve without options over IPv6."""
+GRE_HEADER = 4
+"""RFC 2784 section 2.1: GRE base header (flags, protocol type); key, sequence
+number and checksum (RFC 2890) add 4 bytes each."""
+WIREGUARD_HEADER = 32
+"""WireGuard transport data message: type, receiver index, counter (16 bytes)
+plus the Poly1305 authentication tag (16), inside UDP (WireGuard whitepaper 5.4.6)."""
+
+TUNNEL_OVERHEAD: dict[tuple[str, int], int] = {
+    ("vxlan", 4): VXLAN_OVERHEAD_V4,
+    ("vxlan", 6): VXLAN_OVERHEAD_V6,
+    ("geneve", 4): GENEVE_OVERHEAD_V4,
+    ("geneve", 6): GENEVE_OVERHEAD_V6,
+    ("gre", 4): IPV4_HEADER + GRE_HEADER,
+    ("gretap", 4): IPV4_HEADER + GRE_HEADER + ETHERNET_HEADER,
+    ("ip6gre", 6): IPV6_HEADER + GRE_HEADER,
+    ("ip6gretap", 6): IPV6_HEADER + GRE_HEADER + ETHERNET_HEADER,
+    ("ipip", 4): IPV4_HEADER,
+    ("sit", 4): IPV4_HEADER,
+    ("ip6tnl", 6): IPV6_HEADER,
+    ("wireguard", 4): IPV4_HEADER + UDP_HEADER + WIREGUARD_HEADER,
+    ("wireguard", 6): IPV6_HEADER + UDP_HEADER + WIREGUARD_HEADER,
+}
+"""Bytes each tunnel kind (``ip -d link``'s ``info_kind``) adds on an IPv4 or IPv6
+underlay: VXLAN 50/70 (RFC 7348), Geneve 50/70 without options (RFC 8926), GRE
+24/44 without key, sequence or checksum (RFC 2784), GRE carrying Ethernet 38/58,
+IP in IP 20 (RFC 2003, RFC 4213 for sit), IPv6 tunnels 40 (RFC 2473), WireGuard
+60/80. What the overlay carries is the underlay's MTU minus this."""
 
 ICMP_OVERHEAD = {4: IPV4_HEADER + ICMP_HEADER, 6: IPV6_HEADER + ICMPV6_HEADER}
 """IP + ICMP echo headers per family: 28 and 48. ``ping -s`` counts the rest."""

@@ -279,6 +279,9 @@ class RemoteEnvironment:
     def local_context(self, interface: str, expected: int | None) -> list[str]:
         return []
 
+    def tunnel(self, interface: str) -> None:
+        return None
+
     def prober(self) -> Prober:
         return SystemPingProber(self.tool, self.control.runner, REMOTE_START_S)
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from jumbopath.mesh.model import Mesh, NetworkMatrix
-from jumbopath.model import Break, BreakKind, SwitchPort
+from jumbopath.model import Break, BreakKind
 
 if TYPE_CHECKING:
     from jumbopath.mesh.inventory import Inventory
@@ -62,8 +62,7 @@ def _network(net: NetworkMatrix, graph: L2Graph) -> NetworkMatrix:
 
 
 def _ports(b: Break, graph: L2Graph, expected: int, source: str | None) -> Break:
-    from jumbopath.switches.suspects import suspect_ports
+    from jumbopath.switches.suspects import placed, suspect_ports
 
     found = suspect_ports(b, graph, expected=expected, source=(source,) if source else ())
-    ports = tuple(SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports)
-    return replace(b, ports=ports, ports_reason=found.reason)
+    return placed(b, found)

@@ -33,6 +33,7 @@ def suspects_dict(s: Suspects) -> dict[str, Any]:
         "goal": s.goal,
         "missing": s.missing,
         "unread": list(s.unread),
+        "unread_switches": [{"switch": n, "reason": r} for n, r in s.unread_switches],
         "needed": s.needed,
         "explanation": s.sentence(),
     }

@@ -20,14 +20,21 @@ unread               no port on the walk is below, some could not be read
 all-fit              every port on the walk carries the size: the drop is
                      elsewhere (a router, a firewall, a port not on the map)
 ===================  ==========================================================
+
+Switches that could not be read (``unread_switches``) are listed with every
+silent break they may sit on: all of them when the stretch could not be
+walked, or was walked over a link learned from a forwarding entry (a host
+placed by its MAC may sit behind any switch); else those on the walk and
+those linked to a switch on it (another way around it). A switch the walk
+proves to be elsewhere is left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from jumbopath.model import Break, BreakKind, Cause
+from jumbopath.model import Break, BreakKind, Cause, SwitchPort, UnreadSwitch
 from jumbopath.switches.graph import End, L2Graph, L2Link
 
 
@@ -73,11 +80,17 @@ class Suspects:
     """The failing size."""
     missing: str | None = None
     """For ``unplaced``: the address or name the map does not know."""
+    unread_switches: tuple[tuple[str, str], ...] = ()
+    """(switch, failure) of every switch not read that may be on the stretch."""
 
     def sentence(self) -> str:
         """The finding in one line (for text output)."""
         if self.ports:
-            return "; ".join(p.sentence() for p in self.ports)
+            named = "; ".join(p.sentence() for p in self.ports)
+            if self.unread_switches:
+                unread = ", ".join(f"{n} ({r})" for n, r in self.unread_switches)
+                named += f"; not read: {unread}, which may be on the way"
+            return named
         start, goal = self.start or "?", self.goal or "?"
         return {
             "not-silent": "the break is not a silent drop: no switch port to name",
@@ -134,10 +147,19 @@ def suspect_ports(
             needed=needed,
             missing=missing,
             unread=_failed(graph),
+            unread_switches=_unread_switches(graph, None),
         )
     links = graph.path(start, goal)
     if links is None:
-        return Suspects((), "no-path", start=start, goal=goal, needed=needed, unread=_failed(graph))
+        return Suspects(
+            (),
+            "no-path",
+            start=start,
+            goal=goal,
+            needed=needed,
+            unread=_failed(graph),
+            unread_switches=_unread_switches(graph, None),
+        )
     walk = _nodes(start, links)
     ports, unread = [], []
     at = start
@@ -155,10 +177,36 @@ def suspect_ports(
                     )
                 )
         at = far.node
+    off = _unread_switches(graph, links)
     if ports:
-        return Suspects(tuple(ports), None, tuple(walk), start, goal, tuple(unread), needed)
+        return Suspects(
+            tuple(ports), None, tuple(walk), start, goal, tuple(unread), needed, unread_switches=off
+        )
     reason = "unread" if unread else "all-fit"
-    return Suspects((), reason, tuple(walk), start, goal, tuple(unread), needed)
+    return Suspects(
+        (), reason, tuple(walk), start, goal, tuple(unread), needed, unread_switches=off
+    )
+
+
+def placed(break_: Break, found: Suspects) -> Break:
+    """``break_`` with what the switches said about it: ports, reason, switches not read."""
+    return replace(
+        break_,
+        ports=tuple(SwitchPort(p.node, p.port, p.toward, p.ip_mtu, p.basis) for p in found.ports),
+        ports_reason=found.reason,
+        unread_switches=tuple(UnreadSwitch(n, r) for n, r in found.unread_switches),
+    )
+
+
+def _unread_switches(graph: L2Graph, links: Sequence[L2Link] | None) -> tuple[tuple[str, str], ...]:
+    """Switches not read that may be on the stretch (see the module docstring)."""
+    failed = [(sw.name, sw.failure.value) for sw in graph.switches if sw.failure]
+    if links is None or any(lk.via != "lldp" for lk in links):
+        return tuple(failed)
+    on = {e.node for lk in links for e in (lk.a, lk.b)}
+    transit = {e.node for lk in links for e in (lk.a, lk.b) if e.switch}
+    beside = {lk.other(n).node for n in transit for lk in graph.links_of(n)}
+    return tuple((n, r) for n, r in failed if n in on or n in beside)
 
 
 def _failed(graph: L2Graph) -> tuple[str, ...]:

@@ -100,6 +100,18 @@ def _partial(b: Break) -> str:
     )
 
 
+def _tunnel(b: Break) -> str:
+    side = (
+        "its MTU leaves no room for the encapsulation"
+        if b.cause is Cause.OVERLAY_ENCAPSULATION
+        else "its underlay toward the remote end is short"
+    )
+    return (
+        f"{b.size}-byte packets do not fit through tunnel {_s(b.interface)}, which carries "
+        f"{b.mtu}: {side} (the overlay note has the arithmetic)"
+    )
+
+
 def _none(b: Break) -> str:
     return f"{b.mtu}-byte packets reach every hop up to {_s(b.target)}"
 
@@ -113,12 +125,14 @@ _BREAK: dict[Cause, Callable[[Break], str]] = {
     Cause.RETURN_PATH: _return,
     Cause.PARTIAL_FLOWS: _partial,
     Cause.NO_BREAK: _none,
+    Cause.OVERLAY_ENCAPSULATION: _tunnel,
+    Cause.UNDERLAY_SHORT: _tunnel,
 }
 
 
-def break_sentence(b: Break) -> str:
-    """What an admin reads about a break: where, and what to raise or look at."""
-    text = _BREAK.get(b.cause, _none)(b)
+def switches_clause(b: Break) -> str:
+    """What the switches said about a break ("; the switches say: ..."), or ""."""
+    text = ""
     if b.ports:
         text += "; the switches say: " + "; ".join(
             f"{_s(p.switch)} port {_s(p.port)} (toward {_s(p.toward)}) has MTU {p.mtu}"
@@ -126,6 +140,16 @@ def break_sentence(b: Break) -> str:
         )
     elif b.ports_reason is not None:
         text += f"; no switch port named ({_s(b.ports_reason)})"
+    if b.unread_switches:
+        unread = _join([f"{u.switch} ({u.reason})" for u in b.unread_switches])
+        others = "other ports" if b.ports else "ports"
+        text += f"; not read: {unread}, which may be on the way: {others} there may be below too"
+    return text
+
+
+def break_sentence(b: Break) -> str:
+    """What an admin reads about a break: where, and what to raise or look at."""
+    text = _BREAK.get(b.cause, _none)(b) + switches_clause(b)
     if b.local:
         text = "; ".join([text, *(_s(x) for x in b.local)])
     if not b.confirmed:
@@ -264,6 +288,47 @@ def _prober_limit(r: Remark) -> str:
     return f"{what.get(stage, _s(stage))} did without {protocol.upper()} probes: {why}"
 
 
+def _overlay(r: Remark) -> str:
+    iface, kind, mtu = _s(r.fact("interface")), _s(r.fact("kind")), r.fact("mtu")
+    overhead, remote, under = r.fact("overhead"), _s(r.fact("remote")), r.fact("underlay_mtu")
+    head = f"{iface} is a {kind} tunnel (MTU {mtu}, {overhead} bytes of encapsulation)"
+    if r.fact("remote") is None:
+        return f"{head}; the kernel names no single remote end: the underlay was not measured"
+    if under is None:
+        return f"{head}; the underlay toward {remote} could not be measured"
+    ceiling, needed = r.fact("ceiling"), r.fact("needed")
+    uif, uif_mtu = _s(r.fact("underlay_interface")), r.fact("underlay_interface_mtu")
+    sums = (
+        f"{head}; the underlay toward {remote} carries {under} ({uif} has MTU {uif_mtu}), "
+        f"so the overlay carries at most {under} - {overhead} = {ceiling}"
+    )
+    short = r.fact("short")
+    raise_to = int(needed or 0) + int(overhead or 0)
+    if short == "overlay":
+        return (
+            f"{sums}, but {iface} has MTU {mtu}: the overlay is short by its encapsulation; "
+            f"lower {iface} to MTU {ceiling}, or raise the underlay (and every port and router "
+            f"toward {remote}) to {int(mtu or 0) + int(overhead or 0)}"
+        )
+    if (
+        short == "underlay"
+        and isinstance(under, int)
+        and isinstance(uif_mtu, int)
+        and under < uif_mtu
+    ):
+        return (
+            f"{sums}: the underlay is short: a port or router between this host and "
+            f"{remote} carries less than {uif}; raise it to {raise_to} for {needed} "
+            "in the overlay"
+        )
+    if short == "underlay":
+        return (
+            f"{sums}: the underlay is short for {needed} in the overlay; raise {uif} and the "
+            f"underlay toward {remote} to {raise_to}"
+        )
+    return f"{sums}: the tunnel carries {needed}; the limit is beyond its remote end"
+
+
 _REMARK: dict[str, Callable[[Remark], str]] = {
     "no-answer": _no_answer,
     "loss-retried": _loss,
@@ -275,6 +340,7 @@ _REMARK: dict[str, Callable[[Remark], str]] = {
     "no-echo": _no_echo,
     "stage-skipped": _skipped,
     "prober-limit": _prober_limit,
+    "overlay": _overlay,
 }
 
 

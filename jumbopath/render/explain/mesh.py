@@ -23,7 +23,7 @@ from jumbopath.mesh.model import (
     Verdict,
 )
 from jumbopath.model import Break, BreakKind, Cause
-from jumbopath.render.explain import _join, _s
+from jumbopath.render.explain import _join, _s, switches_clause
 from jumbopath.status import ExitCode
 
 
@@ -73,7 +73,10 @@ def _ptb(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
 
 def _silent(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
     after = _name(b.after, names) if b.after else _s(f.source)
-    return f"they vanish silently after {after} and before {_name(b.before, names)}"
+    return (
+        f"they vanish silently after {after} and before {_name(b.before, names)}"
+        + switches_clause(b)
+    )
 
 
 def _local(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
@@ -88,6 +91,11 @@ def _partial(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
     )
 
 
+def _tunnel(f: FailingPair, b: Break, names: Mapping[str, str]) -> str:
+    side = "its encapsulation" if b.cause is Cause.OVERLAY_ENCAPSULATION else "its underlay"
+    return f"they do not fit through {_s(f.source)}'s tunnel {_s(b.interface)} ({side} is short)"
+
+
 _PAIR_BREAK: dict[Cause, Callable[[FailingPair, Break, Mapping[str, str]], str]] = {
     Cause.ROUTER_TOO_BIG: _ptb,
     Cause.SILENT_DROP: _silent,
@@ -95,6 +103,8 @@ _PAIR_BREAK: dict[Cause, Callable[[FailingPair, Break, Mapping[str, str]], str]]
     Cause.SILENT_NO_NEXT_HOP: _silent,
     Cause.LOCAL_MTU: _local,
     Cause.PARTIAL_FLOWS: _partial,
+    Cause.OVERLAY_ENCAPSULATION: _tunnel,
+    Cause.UNDERLAY_SHORT: _tunnel,
 }
 
 
