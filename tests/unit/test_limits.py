@@ -118,6 +118,13 @@ def test_two_targets_still_see_every_ptb_limit() -> None:
     assert got == [("ptb", R[1], 8000, R[1]), ("silent", R[2], 4000, None)]
 
 
+def test_two_targets_do_not_sweep_a_looser_silent_stretch() -> None:
+    """Without the labelling probe nothing shows the silent stretch in front of
+    the router: the router alone is listed, never a guess."""
+    r = trace(path(seg(), seg(l2=8000), seg(egress=4000)), map_size=False).result
+    assert [(b.kind.value, b.after) for b in r.breaks] == [("ptb", R[2])]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_limits_under_loss(seed: int) -> None:
     p = path(seg(), seg(l2=8000), seg(egress=4000), loss=0.03)
