@@ -164,3 +164,30 @@ def test_no_limits_without_a_break() -> None:
         "x", "198.18.9.9", 4, status=trace(path(seg(), seg())).result.status, expected_mtu=9000
     )
     assert every_limit(r) == ()
+
+
+def test_mesh_cells_carry_every_limit() -> None:
+    """A host's ``check --json`` read back by the mesh (``report``): its cell and
+    the mesh document keep every limit, in order."""
+    from jumbopath.mesh import document
+    from jumbopath.mesh.inventory import Network
+    from jumbopath.mesh.matrix import build_mesh
+    from jumbopath.mesh.runs import HostRun, NetworkRun
+    from jumbopath.schema import result_dict
+
+    r = trace(path(seg(), seg(egress=8000), seg(l2=4000))).result
+    hosts = (("h1", "198.18.1.1"), ("h2", DST))
+    check = {"schema": 1, "expected_mtu": 9000, "results": [result_dict(r)], "findings": []}
+    runs = [
+        HostRun("h1", (NetworkRun("storage", 9000, (hosts[1],), check, None, 1),)),
+        HostRun("h2", (NetworkRun("storage", 9000, (hosts[0],), None, None, 0),)),
+    ]
+    mesh = build_mesh([Network("storage", 9000, hosts)], runs)
+    cell = mesh.networks[0].cell("h1", "h2")
+    assert cell is not None and cell.breaks == r.breaks and cell.break_ == r.break_
+    doc = document.to_document(mesh)["networks"][0]
+    (written,) = [c for c in doc["cells"] if (c["source"], c["destination"]) == ("h1", "h2")]
+    assert [(b["kind"], b["after"], b["mtu"]) for b in written["breaks"]] == [
+        ("ptb", R[1], 8000),
+        ("silent", R[2], 4000),
+    ]
