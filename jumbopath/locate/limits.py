@@ -116,9 +116,14 @@ def _ptb_limits(r: PathResult, tight: Break, seen: _Seen) -> list[Break]:
             continue  # the tightest itself, or a report that contradicts itself
         key = (e.reporter, e.mtu)
         smallest[key] = min(smallest.get(key, e.size), e.size)
+    # A limit is seen only in front of the tightest: a "too big" from farther
+    # on (a path that changed, a forged error) names no limit of this path.
+    last = seen.position.get(tight.reported_by or tight.after or "")
     out = []
     for (reporter, mtu), size in smallest.items():
         at = seen.position.get(reporter)
+        if at is not None and last is not None and at > last:
+            continue
         out.append(
             Break(
                 kind=BreakKind.PTB,

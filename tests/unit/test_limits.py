@@ -10,15 +10,19 @@ silent one found by a larger probe carries a bracket (``mtu`` passes,
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
+from test_locate import DST, R, path, seg, trace
 
+from jumbopath import pipeline
+from jumbopath.egress import Egress
+from jumbopath.environment import SimulatedEnvironment
 from jumbopath.locate.limits import every_limit
-from jumbopath.model import Break, BreakKind, PathResult, Report
+from jumbopath.model import Break, BreakKind, Evidence, PathResult, Report
 from jumbopath.render.explain import limit_sentences
 from jumbopath.render.json import render_json
 from jumbopath.schema import result_from_dict
-from tests.unit.test_locate import DST, R, path, seg, trace
 
 Limit = tuple[str, str | None, str | None, int]
 
@@ -191,3 +195,25 @@ def test_mesh_cells_carry_every_limit() -> None:
         ("ptb", R[1], 8000),
         ("silent", R[2], 4000),
     ]
+
+
+def test_this_hosts_own_nic_is_the_first_limit() -> None:
+    """Interface at 8000 with 9000 expected, a port at 4000 further on."""
+    p = path(seg(egress=8000), seg(l2=4000))
+    env = SimulatedEnvironment({DST: p}, routes={DST: Egress("198.18.0.1", "eth0", 8000, 8000)})
+    (r,) = pipeline.check(pipeline.CheckConfig((DST,), expect=9000), env).results
+    got = [(b.kind.value, b.after, b.before, b.mtu, b.interface) for b in r.breaks]
+    assert got == [("local-nic", None, R[1], 8000, "eth0"), ("silent", R[1], DST, 4000, None)]
+
+
+def test_a_too_big_from_beyond_the_tightest_names_no_limit() -> None:
+    """Big packets die at the port behind hop 1: a "too big" said to come from
+    hop 2 about a larger size cannot be about this path."""
+    r = trace(path(seg(), seg(l2=4000), seg())).result
+    assert [b.after for b in r.breaks] == [R[1]]
+    forged = Evidence(9000, "too-big", 1, mtu=8000, reporter=R[2])
+    assert every_limit(replace(r, evidence=(*r.evidence, forged))) == r.breaks
+    # The same report from hop 1 itself is a limit in front of the port.
+    told = Evidence(9000, "too-big", 1, mtu=8000, reporter=R[1])
+    kinds = [b.kind.value for b in every_limit(replace(r, evidence=(*r.evidence, told)))]
+    assert kinds == ["ptb", "silent"]
