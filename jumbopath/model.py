@@ -477,7 +477,10 @@ class PathResult:
     hops: tuple[Hop, ...] | None = None
     """The hop map, when the path was traced."""
     break_: Break | None = None
-    """Where big packets die, when located."""
+    """Where big packets die, when located: the tightest limit."""
+    breaks: tuple[Break, ...] = ()
+    """Every element that limits the path, in path order, ``break_`` last
+    (:mod:`jumbopath.locate.limits`); empty when nothing was located."""
     stages: tuple[Stage, ...] = ()
     """Probes and time per stage; ``probes_sent`` and ``elapsed_s`` are their sums."""
     direction: Direction | None = None

@@ -1,7 +1,7 @@
 """The check pipeline (``check`` and ``trace``): explicit stages over one state per path.
 
     resolve → route → search → locate (with the one-way test) → local side
-            → kernel cache → triangulate
+            → kernel cache → every limit → triangulate
 
 Each stage reads and updates the :class:`PathState` of every target; the
 probing stages hand pure planners to :func:`jumbopath.engine.drive`, the
@@ -23,6 +23,7 @@ from jumbopath.engine import Job, drive
 from jumbopath.environment import SystemEnvironment
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
+from jumbopath.locate.limits import every_limit
 from jumbopath.measure import new_search, search_result, with_stage
 from jumbopath.model import (
     Break,
@@ -98,6 +99,7 @@ def check(
     if config.switches is not None:
         switch_ports_stage(states, env, config.switches)
     kernel_cache_stage(states, env)
+    limits_stage(states)
     results = tuple(s.done() for s in states)
     return Report(expected_mtu=config.expect, results=results, findings=triangulate(results))
 
@@ -326,11 +328,30 @@ def _locate_config(state: PathState, label: bool, budget: float, floor: float) -
         interface=route.interface,
         ptb_hint=_ptb_hint(result),
         map_size=route.interface_mtu if label else None,
+        upper_sizes=_reported_mtus(result) if label else (),
         max_time_s=budget,
         protocol=result.protocol,
         port=result.port,
     )
     return replace(config, timeout_floor_s=max(config.timeout_floor_s, floor))
+
+
+#: Next-hop MTUs reported above the path MTU swept with the failing size (each
+#: costs every router on the path one more ICMP answer).
+MAX_UPPER_SIZES = 2
+
+
+def _reported_mtus(result: PathResult) -> tuple[int, ...]:
+    """Next-hop MTUs routers reported above the path MTU during the search: a
+    probe of that size passes its router and dies at the next limit."""
+    if result.path_mtu is None:
+        return ()
+    mtus = {
+        e.mtu
+        for e in result.evidence
+        if e.outcome == "too-big" and e.mtu is not None and e.mtu > result.path_mtu
+    }
+    return tuple(sorted(mtus, reverse=True)[:MAX_UPPER_SIZES])
 
 
 def _ptb_hint(result: PathResult) -> tuple[int, str] | None:
@@ -481,6 +502,14 @@ def switch_ports_stage(states: Sequence[PathState], env: Environment, switches: 
         source = (state.route.source,) if state.route is not None else ()
         found = suspect_ports(r.break_, graph, expected=r.expected_mtu, source=source)
         state.result = replace(r, break_=placed(r.break_, found))
+
+
+def limits_stage(states: Sequence[PathState]) -> None:
+    """Every limit on each located path, in order, the break last (its final form)."""
+    for state in states:
+        r = state.result
+        if r is not None and r.break_ is not None:
+            state.result = replace(r, breaks=every_limit(r))
 
 
 def kernel_cache_stage(states: Sequence[PathState], env: Environment) -> None:

@@ -54,6 +54,7 @@ MAX_NAME = 255
 MAX_TEXT = 2000
 MAX_HOPS = 255
 MAX_ITEMS = 64
+MAX_BREAKS = 16
 
 
 class SchemaError(ValueError):
@@ -143,6 +144,7 @@ def result_dict(r: PathResult) -> dict[str, Any]:
         "unreachable": None if r.unreachable is None else r.unreachable.value,
         "hops": None if r.hops is None else [hop_dict(h) for h in r.hops],
         "break": None if r.break_ is None else break_dict(r.break_),
+        "breaks": [break_dict(b) for b in r.breaks],
         "direction": None if r.direction is None else r.direction.value,
         "protocol": r.protocol.value,
         "port": r.port,
@@ -390,6 +392,7 @@ def result_from_dict(doc: Any) -> PathResult:
         unreachable=_enum(Unreach, doc.get("unreachable")),
         hops=None if hops is None else _each(_list(doc, "hops", MAX_HOPS), _hop),
         break_=None if brk is None else break_from_dict(brk, address, family),
+        breaks=tuple(break_from_dict(b, address, family) for b in _list(doc, "breaks", MAX_BREAKS)),
         direction=_enum(Direction, doc.get("direction")),
         protocol=_enum(Protocol, doc.get("protocol"), Protocol.ICMP) or Protocol.ICMP,
         port=_int(doc, "port", 0, 65535),

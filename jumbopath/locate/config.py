@@ -28,6 +28,10 @@ class LocateConfig:
     map_size: int | None = None
     """Also probed at every TTL in the sweep, to label the links before the break
     (usually the interface MTU); None to spare the routers' ICMP budget."""
+    upper_sizes: tuple[int, ...] = ()
+    """Also probed at every TTL in the sweep, with ``map_size``: the next-hop MTUs
+    routers reported above the path MTU, each of which passes its router and
+    shows where the next limit is (:mod:`jumbopath.locate.limits`)."""
     max_hops: int = 16
     """Largest TTL probed."""
     sweep_hops: int = 8

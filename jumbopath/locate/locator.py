@@ -258,7 +258,10 @@ class Locator:
             self._reach[p.size] = max(self._reach.get(p.size, 0), p.ttl)
             if not p.control and self._hop(p.ttl).address is None:
                 self._hop(p.ttl).address = address
-        if isinstance(outcome, TooBig):
+        if isinstance(outcome, TooBig) and p.size == self.config.fail_size:
+            # Only a "too big" for the failing size says where it dies; one for
+            # the larger labelling probe is an earlier, looser limit (see
+            # :mod:`jumbopath.locate.limits`), kept in the evidence.
             self._ptb.append((p.ttl, outcome.mtu, outcome.reporter))
         if isinstance(outcome, LocalRefused):
             self._refused = outcome.mtu or 0
@@ -328,15 +331,24 @@ class Locator:
         batch = self._next_batch
         self._next_batch += 1
         out = []
-        fail, extra = self.config.fail_size, self.config.map_size
+        fail = self.config.fail_size
         if self._probing and not self._local:
             assert fail is not None
-            if sweep and extra is not None and fail < extra <= self.config.max_size:
-                out.append(self._request(ttl, extra, batch))
+            if sweep:
+                out += [self._request(ttl, size, batch) for size in self._upper()]
             out += [self._request(ttl, fail, batch) for _ in range(bigs)]
         out.append(self._request(ttl, CONTROL_SIZE[self.config.family], batch, control=True))
         self.pacer.charge(self._slot(ttl), now, len(out))
         return out
+
+    def _upper(self) -> list[int]:
+        """Sizes above the failing one swept at every TTL, largest first."""
+        cfg = self.config
+        assert cfg.fail_size is not None
+        sizes = {cfg.map_size, *cfg.upper_sizes} - {None}
+        return sorted(
+            (s for s in sizes if s is not None and cfg.fail_size < s <= cfg.max_size), reverse=True
+        )
 
     def _ready(self, ttl: int, now: float, need: float) -> bool:
         """Whether the router at ``ttl`` can afford ``need`` answers now (else wake then)."""
@@ -387,7 +399,10 @@ class Locator:
         end = self._end_ttl()
         if end is None:
             return False
-        pending = {p.ttl for p in self._inflight() if p.control}
+        # The labelling probes say where larger packets die (an earlier limit,
+        # jumbopath.locate.limits): their silence is waited for too, at most
+        # one timeout, since they left with the sweep.
+        pending = {p.ttl for p in self._inflight() if p.control or p.size != self.config.fail_size}
         return not any(t <= end for t in pending)
 
     def _early(self, now: float) -> list[ProbeRequest]:

@@ -13,6 +13,7 @@ Schema 1 (stable; fields may be added, never renamed)::
                    "status": "ok"|"below"|"degraded"|"unreachable"|"error"|"not-measured",
                    "cause", "path_mtu", "direction", "interface", "interface_mtu",
                    "break": null | <a check break: jumbopath.schema.break_dict>,
+                   "breaks": [<every limit, in path order, "break" last>],
                    "error"}],
         "failing": [{"source", "destination", "status", "path_mtu",
                      "one_way": "forward"|"return"|"both"|"unknown", "cause",
@@ -79,6 +80,7 @@ def _cell(c: Cell) -> dict[str, Any]:
         "interface": c.interface,
         "interface_mtu": c.interface_mtu,
         "break": None if c.break_ is None else break_dict(c.break_),
+        "breaks": [break_dict(b) for b in c.breaks],
         "error": c.error,
     }
 

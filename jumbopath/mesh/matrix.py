@@ -92,6 +92,7 @@ def _cell(source: str, dest: str, r: PathResult, address: str | None) -> Cell:
         path_mtu=r.path_mtu,
         direction=r.direction,
         break_=r.break_,
+        breaks=r.breaks,
         interface=r.interface,
         interface_mtu=r.interface_mtu,
         error=r.error,

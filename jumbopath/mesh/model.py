@@ -136,6 +136,8 @@ class Cell:
     """Why the cell could not be measured."""
     cause: Cause | None = None
     """The source's check's cause code for this path; None when there is no result."""
+    breaks: tuple[Break, ...] = ()
+    """Every limit the source's check located, in path order, ``break_`` last."""
 
 
 @dataclass(frozen=True, slots=True)

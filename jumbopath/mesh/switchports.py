@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from jumbopath.mesh.model import Mesh, NetworkMatrix
+from jumbopath.mesh.model import Cell, Mesh, NetworkMatrix
 from jumbopath.model import Break, BreakKind
 
 if TYPE_CHECKING:
@@ -56,7 +56,11 @@ def _network(net: NetworkMatrix, graph: L2Graph) -> NetworkMatrix:
             cache[key] = _ports(b, graph, net.expected_mtu, addresses.get(source))
         return cache[key]
 
-    cells = tuple(replace(c, break_=placed(c.break_, c.source)) for c in net.cells)
+    def cell(c: Cell) -> Cell:
+        b = placed(c.break_, c.source)
+        return replace(c, break_=b, breaks=(*c.breaks[:-1], b) if c.breaks and b else c.breaks)
+
+    cells = tuple(cell(c) for c in net.cells)
     failing = tuple(replace(f, break_=placed(f.break_, f.source)) for f in net.failing)
     return replace(net, cells=cells, failing=failing)
 

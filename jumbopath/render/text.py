@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -12,6 +14,7 @@ from jumbopath.render.explain import (
     error_sentence,
     finding_sentence,
     flows_sentence,
+    limit_sentences,
     remark_sentence,
     soak_sentence,
 )
@@ -81,14 +84,17 @@ def hop_chain(r: PathResult) -> Text | None:
     known to cross it, the broken link(s) highlighted."""
     if not r.hops:
         return None
-    broken = broken_links(r)
-    b = r.break_
+    broken: dict[int, str] = {}
+    for b in r.breaks or ((r.break_,) if r.break_ is not None else ()):
+        exact = b.mtu is not None and (b.size is None or b.size <= b.mtu + 1)
+        label = str(b.mtu) if exact or b.kind is BreakKind.PTB else f"<{b.size}"
+        for i in broken_links(replace(r, break_=b)):
+            broken.setdefault(i, label)
     text = Text("  path: ")
     text.append(safe_text(r.interface or "this host", 40), style="bold")
     for i, hop in enumerate(r.hops):
         if i in broken:
-            mtu = b.mtu if b is not None and b.mtu else "?"
-            text.append(f" ═╳ {mtu} ╳═ ", style="bold red reverse")
+            text.append(f" ═╳ {broken[i]} ╳═ ", style="bold red reverse")
         else:
             lp = hop.largest_passing
             text.append(f" ─{lp or '?'}─ ", style="green" if lp else "dim")
@@ -115,7 +121,10 @@ def details(r: PathResult) -> list[RenderableType]:
     chain = hop_chain(r)
     if chain is not None:
         out.append(chain)
-    if r.break_ is not None and r.break_.kind is not BreakKind.NONE:
+    limits = limit_sentences(r)
+    if limits:
+        out.extend(Text(f"  where: {line}", style="bold") for line in limits)
+    elif r.break_ is not None and r.break_.kind is not BreakKind.NONE:
         out.append(Text(f"  where: {break_sentence(r.break_)}", style="bold"))
     flows = flows_sentence(r)
     if flows:

@@ -103,6 +103,7 @@ def test_report_json_schema(tmp_path: Path) -> None:
         "interface",
         "interface_mtu",
         "break",
+        "breaks",
         "error",
     }
     assert (cell["status"], cell["path_mtu"], cell["cause"]) == ("below", 1500, "below-unlocated")

@@ -80,6 +80,9 @@ def _silent(b: Break) -> str:
         )
     if b.cause is Cause.SILENT_NO_NEXT_HOP:
         cause += f"; no hop after {x} answers within {b.max_hops} hops"
+    if b.size is not None and b.mtu is not None and b.size > b.mtu + 1:
+        # A looser limit found by a larger probe: only a bracket is measured.
+        cause += f"; {b.mtu}-byte packets get past it, so its MTU is {b.mtu} to {b.size - 1}"
     return f"{b.size}-byte packets leave {x} but never reach {y}, and no error comes back: {cause}"
 
 
@@ -155,6 +158,19 @@ def break_sentence(b: Break) -> str:
     if not b.confirmed:
         text += " (not confirmed: the time or probe limit ran out first)"
     return text
+
+
+def limit_sentences(r: PathResult) -> list[str]:
+    """Each limit on a path with more than one, in path order, the tightest last
+    (fixing one leaves the next; see :mod:`jumbopath.locate.limits`)."""
+    n = len(r.breaks)
+    if n < 2:
+        return []
+    return [
+        f"limit {i} of {n}{' (the tightest: it sets the path MTU)' if i == n else ''}: "
+        f"{break_sentence(b)}"
+        for i, b in enumerate(r.breaks, 1)
+    ]
 
 
 def break_place(b: Break) -> str:
