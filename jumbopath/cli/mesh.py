@@ -171,6 +171,20 @@ def _show_interrupted(mesh: Mesh, fmt: str, stop: Interrupted, total: int, save:
     raise typer.Exit(stop.exit_status)
 
 
+def _refuse_huge(networks: Any) -> None:
+    """One usage line, before anything is measured or drawn, for a matrix too large to hold."""
+    from jumbopath.mesh.plan import MAX_PATHS, too_many_paths
+
+    largest = too_many_paths(networks)
+    if largest is not None:
+        total = sum(len(n.members) * (len(n.members) - 1) for n in networks)
+        raise UsageError(
+            f"{total} paths to draw (network {safe_text(largest.name, 80)}: {largest.hosts} "
+            f"hosts, {largest.paths} paths): jumbopath draws at most {MAX_PATHS}; "
+            "choose networks with --network, or see the plan with --dry-run"
+        )
+
+
 def _show_plan(plan: Any, command: str, fmt: str) -> None:
     """Print a ``--dry-run`` plan: JSON with --json, else text, a line at a time."""
     from jumbopath.render.plan import plan_dict, plan_lines
@@ -386,6 +400,7 @@ def mesh_command(
 
                 _show_plan(mesh_plan(inv), "mesh", out)
                 raise typer.Exit(int(ExitCode.OK))
+            _refuse_huge(inv.networks)
             if compare is not None and not compare.is_file():
                 raise UsageError(
                     f"{compare}: no such file (--compare takes a file written by --save)"
@@ -469,6 +484,7 @@ def report_command(
 
         _show_plan(report_plan(networks, zip(runs, map(str, files), strict=True)), "report", out)
         raise typer.Exit(int(ExitCode.OK))
+    _refuse_huge(networks)
     if compare is not None and not compare.is_file():
         raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
     from jumbopath.mesh.switchports import switches_for

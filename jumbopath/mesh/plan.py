@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from jumbopath.mesh.inventory import Inventory, Network
 from jumbopath.mesh.runs import HostRun
 
+MAX_PATHS = 1_000_000
+"""Most paths one ``mesh`` or ``report`` draws (all networks): one network of
+1,000 hosts. Its report takes about 2.6 GB and a minute; 2,000 hosts take
+10 GB, and a 4,096-host network would end in MemoryError."""
+
 
 @dataclass(frozen=True, slots=True)
 class NetworkPlan:
@@ -104,3 +109,11 @@ def report_plan(networks: Sequence[Network], runs: Iterable[tuple[HostRun, str]]
         for h in dict.fromkeys(order)
     )
     return MeshPlan(_networks(networks), hosts)
+
+
+def too_many_paths(networks: Sequence[Network]) -> NetworkPlan | None:
+    """The largest network when all of them hold more than :data:`MAX_PATHS` paths, else None."""
+    plans = _networks(networks)
+    if sum(n.paths for n in plans) <= MAX_PATHS:
+        return None
+    return max(plans, key=lambda n: n.paths)

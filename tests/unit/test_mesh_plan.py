@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from jumbopath.mesh.inventory import load_inventory
-from jumbopath.mesh.plan import HostPlan, NetworkPlan, mesh_plan
+from jumbopath.mesh.inventory import Network, load_inventory
+from jumbopath.mesh.plan import MAX_PATHS, HostPlan, NetworkPlan, mesh_plan, too_many_paths
 from jumbopath.status import ExitCode
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,3 +95,31 @@ def test_report_dry_run_of_a_4096_host_network_stays_small(tmp_path: Path) -> No
     assert len(files) == 4096 and files["h0"] == str(source)
     assert sum(f is None for f in files.values()) == 4095
     assert peak < MAX_RSS_MB, peak
+
+
+def _network(n: int) -> Network:
+    return Network("storage", 9000, tuple((f"h{i}", addr(i)) for i in range(n)))
+
+
+def test_the_paths_limit_is_one_network_of_1000_hosts() -> None:
+    assert MAX_PATHS == 1_000_000
+    assert too_many_paths([_network(1000)]) is None  # 999,000 paths
+    assert too_many_paths([_network(1001)]) == NetworkPlan("storage", 9000, 1001, 1_001_000)
+
+
+def test_a_matrix_too_large_to_hold_is_refused_at_once(tmp_path: Path) -> None:
+    """A 100 KB file naming 4,096 targets: 16.7 million paths, not a MemoryError later."""
+    targets = {f"h{i}": addr(i, 1) for i in range(1, 4096)}
+    net = {"name": "storage", "mtu": 9000, "targets": targets, "rc": 3, "check": None}
+    source = tmp_path / "h0.json"
+    source.write_text(json.dumps({"schema": 1, "host": "h0", "networks": [net]}))
+    done = subprocess.run(
+        [sys.executable, "-m", "jumbopath", "report", str(source), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == ExitCode.USAGE, done.stderr[-500:]
+    assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
+    assert "16773120 paths" in done.stderr
