@@ -79,7 +79,7 @@ def _finish(
     if fmt == "json":
         if changes is not None:
             doc = {**doc, "changes": document.changes_document(changes)}
-        typer.echo(document.dumps(doc), nl=False)
+        document.dump(doc, sys.stdout)
     elif fmt == "mermaid":
         typer.echo(render_mermaid(mesh), nl=False)
     elif fmt == "html":

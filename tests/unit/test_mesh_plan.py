@@ -7,6 +7,7 @@ within 300 MB, and the plan says exactly what would be checked.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jumbopath.mesh import document
 from jumbopath.mesh.inventory import Network, load_inventory
 from jumbopath.mesh.plan import MAX_PATHS, HostPlan, NetworkPlan, mesh_plan, too_many_paths
 from jumbopath.status import ExitCode
@@ -123,3 +125,10 @@ def test_a_matrix_too_large_to_hold_is_refused_at_once(tmp_path: Path) -> None:
     assert done.returncode == ExitCode.USAGE, done.stderr[-500:]
     assert len(done.stderr.strip().splitlines()) == 1 and done.stdout == ""
     assert "16773120 paths" in done.stderr
+
+
+def test_the_json_is_written_as_it_is_made_and_reads_the_same() -> None:
+    doc = {"schema": 1, "cells": [{"source": f"h{i}", "x": "y" * 100} for i in range(2000)]}
+    out = io.StringIO()
+    document.dump(doc, out)
+    assert out.getvalue() == document.dumps(doc)  # the same text, in 64 KiB writes
