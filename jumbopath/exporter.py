@@ -138,18 +138,11 @@ def parse_config(doc: Any) -> ExporterConfig:
 
 def load_config(path: Path) -> ExporterConfig:
     """Read and validate a configuration file."""
-    import yaml
+    from jumbopath.mesh.inventory.yamlload import load_yaml_text
+    from jumbopath.outside import read_text
 
-    try:
-        data = path.read_bytes()[: MAX_CONFIG_BYTES + 1]
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from exc
-    if len(data) > MAX_CONFIG_BYTES:
-        raise UsageError(f"{path}: larger than {MAX_CONFIG_BYTES} bytes")
-    try:
-        doc = yaml.safe_load(data)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not YAML: {str(exc).splitlines()[0]}") from exc
+    text = read_text(path, "exporter configuration", MAX_CONFIG_BYTES)
+    doc = load_yaml_text(text, str(path))  # bounded: depth, nodes, aliases
     try:
         return parse_config(doc)
     except UsageError as exc:

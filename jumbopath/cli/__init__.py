@@ -12,10 +12,14 @@ import errno
 import os
 import signal
 import sys
+import threading
 import traceback
+from collections.abc import Iterator
+from types import FrameType
 
 import typer
 
+from jumbopath import procs
 from jumbopath.errors import JumbopathError
 from jumbopath.safe import safe_text
 from jumbopath.status import ExitCode
@@ -116,7 +120,52 @@ def _reader_gone() -> int:
     return 128 + int(signal.SIGPIPE)
 
 
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM raises :class:`~jumbopath.procs.Interrupted` (once), as SIGINT raises
+    KeyboardInterrupt, so every ``finally`` runs and every child is killed on the way out.
+
+    A SIGTERM ignored when jumbopath started stays ignored; a second one while
+    jumbopath stops is ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    if before is signal.SIG_IGN:
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise procs.Interrupted(signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
+
+
 def _run(args: list[str], debug: bool) -> int:
+    """Run the app; translate every way it can end into an exit status.
+
+    Whatever way it ends, every process group jumbopath started is killed.
+    """
+    try:
+        with _sigterm_unwinds():
+            try:
+                return _run_app(args, debug)
+            finally:
+                procs.kill_all()
+    except procs.Interrupted as exc:  # a SIGTERM while the children were being killed
+        return exc.exit_status
+
+
+def _run_app(args: list[str], debug: bool) -> int:
     """Run the app; translate every way it can end into an exit status."""
     try:
         _register()
@@ -143,6 +192,9 @@ def _run(args: list[str], debug: bool) -> int:
     except _ABORTS:
         typer.echo("jumbopath: interrupted", err=True)
         return 130
+    except procs.Interrupted as exc:
+        typer.echo(f"jumbopath: interrupted ({exc.name})", err=True)
+        return exc.exit_status
     except BrokenPipeError:
         return _reader_gone()
     except SystemExit as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sys
 import threading
@@ -78,7 +79,7 @@ def _finish(
     if fmt == "json":
         if changes is not None:
             doc = {**doc, "changes": document.changes_document(changes)}
-        typer.echo(document.dumps(doc), nl=False)
+        document.dump(doc, sys.stdout)
     elif fmt == "mermaid":
         typer.echo(render_mermaid(mesh), nl=False)
     elif fmt == "html":
@@ -170,6 +171,31 @@ def _show_interrupted(mesh: Mesh, fmt: str, stop: Interrupted, total: int, save:
     raise typer.Exit(stop.exit_status)
 
 
+def _refuse_huge(networks: Any) -> None:
+    """One usage line, before anything is measured or drawn, for a matrix too large to hold."""
+    from jumbopath.mesh.plan import MAX_PATHS, too_many_paths
+
+    largest = too_many_paths(networks)
+    if largest is not None:
+        total = sum(len(n.members) * (len(n.members) - 1) for n in networks)
+        raise UsageError(
+            f"{total} paths to draw (network {safe_text(largest.name, 80)}: {largest.hosts} "
+            f"hosts, {largest.paths} paths): jumbopath draws at most {MAX_PATHS}; "
+            "choose networks with --network, or see the plan with --dry-run"
+        )
+
+
+def _show_plan(plan: Any, command: str, fmt: str) -> None:
+    """Print a ``--dry-run`` plan: JSON with --json, else text, a line at a time."""
+    from jumbopath.render.plan import plan_dict, plan_lines
+
+    if fmt == "json":
+        typer.echo(json.dumps(plan_dict(plan, command), indent=1))
+        return
+    for line in plan_lines(plan, command):
+        typer.echo(line)
+
+
 def _seconds(option: str, value: float, low: float, high: float) -> float:
     """A finite number of seconds in range, else one usage line."""
     import math
@@ -224,6 +250,14 @@ def _progress(total: int, quiet: bool) -> Any:
 
 # Options shared by mesh and report.
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the mesh as JSON (schema 1).")]
+DryRun = Annotated[
+    bool,
+    typer.Option(
+        "--dry-run",
+        help="Measure nothing: read the inventory (and files) and print what would be "
+        "checked, a line per network and per host (memory linear in hosts).",
+    ),
+]
 OutputFormat = Annotated[
     str, typer.Option("--format", help="text, json, mermaid, html or prometheus.")
 ]
@@ -345,6 +379,7 @@ def mesh_command(
     vault_password_file: VaultPasswordFile = None,
     vault_id: VaultId = None,
     ask_vault_pass: AskVaultPass = False,
+    dry_run: DryRun = False,
 ) -> None:
     """Check every host pair of every network in an inventory, both directions, over SSH."""
     from jumbopath.mesh.matrix import build_mesh
@@ -360,6 +395,12 @@ def mesh_command(
                 vault_id,
                 ask_vault_pass,
             ).only(network or [])
+            if dry_run:
+                from jumbopath.mesh.plan import mesh_plan
+
+                _show_plan(mesh_plan(inv), "mesh", out)
+                raise typer.Exit(int(ExitCode.OK))
+            _refuse_huge(inv.networks)
             if compare is not None and not compare.is_file():
                 raise UsageError(
                     f"{compare}: no such file (--compare takes a file written by --save)"
@@ -416,6 +457,7 @@ def report_command(
     vault_password_file: VaultPasswordFile = None,
     vault_id: VaultId = None,
     ask_vault_pass: AskVaultPass = False,
+    dry_run: DryRun = False,
 ) -> None:
     """Merge per-host 'check --json' results (from Ansible, cron, ...) into the mesh matrix."""
     from jumbopath.mesh.matrix import build_mesh
@@ -427,7 +469,7 @@ def report_command(
         if inventory
         else None
     )
-    networks, runs = merge(files, inv)
+    networks, runs = merge(files, inv, lean=dry_run)
     if network:
         known = {n.name for n in networks}
         unknown = [n for n in network if n not in known]
@@ -437,6 +479,12 @@ def report_command(
                 f"{', '.join(sorted(known))}"
             )
         networks = [n for n in networks if n.name in network]
+    if dry_run:
+        from jumbopath.mesh.plan import report_plan
+
+        _show_plan(report_plan(networks, zip(runs, map(str, files), strict=True)), "report", out)
+        raise typer.Exit(int(ExitCode.OK))
+    _refuse_huge(networks)
     if compare is not None and not compare.is_file():
         raise UsageError(f"{compare}: no such file (--compare takes a file written by --save)")
     from jumbopath.mesh.switchports import switches_for

@@ -62,6 +62,7 @@ def switches_command(
     if not spec.poll and not spec.given:
         raise UsageError("no switches: name SWITCH addresses or give --switches FILE")
     creds = load_credentials(credentials_file) if credentials_file else credentials_from_env()
+    results = _breaks(check_file) if check_file is not None else []  # all input before polling
     graph = survey(
         spec,
         creds,
@@ -73,7 +74,6 @@ def switches_command(
     doc = map_dict(graph, flagged, expect)
     found_suspects = False
     if check_file is not None:
-        results = _breaks(check_file)
         placed = []
         for target, brk in results:
             s = suspect_ports(brk, graph, expected=expect, source=tuple(source))
@@ -93,14 +93,14 @@ def switches_command(
 
 def _breaks(path: Path) -> list[tuple[str, Break]]:
     """(target, Break) of every result with a break in a check/trace JSON document."""
+    from jumbopath.mesh.bounded import loads
+    from jumbopath.outside import read_text
     from jumbopath.schema import SchemaError, result_from_dict
 
+    text = sys.stdin.read(8 << 20) if str(path) == "-" else read_text(path, "--check file", 8 << 20)
     try:
-        text = sys.stdin.read(8 << 20) if str(path) == "-" else path.read_text(encoding="utf-8")
-        doc = json.loads(text)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
-    except (ValueError, UnicodeDecodeError):
+        doc = loads(text)  # bounded: depth, numbers
+    except ValueError:
         raise UsageError(f"{path}: not a JSON document from check --json or trace --json") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("results"), list):
         raise UsageError(f"{path}: no 'results': give the output of check --json or trace --json")

@@ -119,7 +119,9 @@ class Control:
         argv = ssh_argv(self.host, None, self.options, extra)
         errors = os.path.join(self.folder, "master.err")
         with open(errors, "wb") as err:
-            self.master = self.sessions.spawn(argv, self.options.ssh, stdout=None, stderr=err)
+            self.master = self.sessions.spawn(
+                argv, self.options.ssh, stdout=subprocess.DEVNULL, stderr=err
+            )  # never jumbopath's own stdout: a reader of it would wait for the master
         if self.master is None:
             return interrupted_error(self.host.name)
         deadline = time.monotonic() + self.options.connect_timeout_s + LOGIN_S

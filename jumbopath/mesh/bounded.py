@@ -8,12 +8,11 @@ The limits on what those documents may hold live here too.
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 from jumbopath.errors import UsageError
+from jumbopath.outside import read_bytes
 from jumbopath.safe import safe_text
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -90,32 +89,9 @@ def read_json_file(path: str | Path, option: str, max_bytes: int = MAX_FILE_BYTE
     """
     p = Path(path)
     shown = safe_text(str(p), 200)
+    data = read_bytes(p, f"JSON file ({option})", max_bytes)
     try:
-        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise UsageError(f"{shown}: cannot read ({option}): {exc.strerror or exc}") from exc
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UsageError(f"{shown}: not a regular file ({option} takes a JSON file)")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= max_bytes:
-            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise UsageError(f"{shown}: cannot read ({option}): {exc.strerror or exc}") from exc
-    finally:
-        os.close(fd)
-    if size > max_bytes:
-        raise UsageError(
-            f"{shown}: larger than {max_bytes // (1024 * 1024)} MiB: not a jumbopath result "
-            f"({option})"
-        )
-    try:
-        text = b"".join(chunks).decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(
             f"{shown}: not UTF-8 text at byte {exc.start} (a binary file?): expected "

@@ -40,7 +40,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from jumbopath.errors import UsageError
 from jumbopath.mesh.bounded import MAX_MTU, MAX_NETWORKS, read_json_file
@@ -164,6 +164,21 @@ def to_document(mesh: Mesh) -> dict[str, Any]:
 def dumps(doc: Mapping[str, Any]) -> str:
     """The document as text (indented, stable key order)."""
     return json.dumps(doc, indent=2) + "\n"
+
+
+def dump(doc: Mapping[str, Any], stream: IO[str]) -> None:
+    """The same text written as it is made: a large mesh's text is never held whole."""
+    batch: list[str] = []
+    size = 0
+    for chunk in json.JSONEncoder(indent=2).iterencode(doc):
+        batch.append(chunk)
+        size += len(chunk)
+        if size >= 1 << 16:  # a write per 64 KiB, not per token
+            stream.write("".join(batch))
+            batch.clear()
+            size = 0
+    batch.append("\n")
+    stream.write("".join(batch))
 
 
 def save(doc: Mapping[str, Any], path: str | Path) -> None:

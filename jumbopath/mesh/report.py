@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from jumbopath.errors import UsageError
@@ -78,15 +79,21 @@ def networks_from_runs(runs: Sequence[HostRun]) -> list[Network]:
 
 
 def merge(
-    files: Sequence[str | Path], inventory: Inventory | None = None
+    files: Sequence[str | Path], inventory: Inventory | None = None, lean: bool = False
 ) -> tuple[list[Network], list[HostRun]]:
-    """Read every file; return the networks to draw and the hosts' runs."""
+    """Read every file; return the networks to draw and the hosts' runs.
+
+    ``lean`` (``--dry-run``) drops each file's check results as soon as it is
+    read, keeping only what names the networks and their members.
+    """
     if not files:
         raise UsageError("give the per-host result files to merge (jumbopath report FILE...)")
     runs: list[HostRun] = []
     seen: dict[str, str] = {}
     for f in files:
         run = read_source_file(f)
+        if lean:
+            run = replace(run, networks=tuple(replace(n, check=None) for n in run.networks))
         if run.host in seen:
             raise UsageError(
                 f"{safe_text(str(f), 200)}: a second result for host {_q(run.host)} (the first "

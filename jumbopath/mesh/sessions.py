@@ -21,42 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from jumbopath.errors import CannotMeasure
-from jumbopath.mesh.runs import HostRun
+from jumbopath.procs import Interrupted, forget, track
+
+__all__ = ["MAX_OUTPUT", "Interrupted", "Output", "Sessions", "collect"]
 
 MAX_OUTPUT = 4 * 1024 * 1024
 """Most bytes read from one session's stdout, and from its stderr."""
 _POLL_S = 0.2
 """How often a waiting session looks whether the fan-out was stopped, seconds."""
-
-
-class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, which it stands for
-    """A signal (SIGINT, SIGTERM) stopped the run.
-
-    A BaseException, like KeyboardInterrupt, so that no ``except Exception``
-    swallows it. :func:`fan_out` fills :attr:`runs` with what it had when the
-    signal came (the hosts not finished are marked interrupted) before it
-    lets the exception go on.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-        """The signal that stopped the run."""
-        self.runs: list[HostRun] | None = None
-        """Every host's run, as far as it got; None when no fan-out was running."""
-
-    @property
-    def exit_status(self) -> int:
-        """128 + the signal number, as a shell reports a process ended by it (130, 143)."""
-        return 128 + self.signum
-
-    @property
-    def name(self) -> str:
-        """SIGINT, SIGTERM, ..."""
-        try:
-            return signal.Signals(self.signum).name
-        except ValueError:
-            return f"signal {self.signum}"
 
 
 class Sessions:
@@ -104,12 +76,13 @@ class Sessions:
             # Forget the ones that ended (an agentless host starts one per round).
             self._live = {p for p in self._live if p.returncode is None and p.poll() is None}
             self._live.add(proc)
-            return proc
+            return track(proc)
 
     def release(self, proc: subprocess.Popen[bytes]) -> None:
         """Forget a session; kill its process group if it is still running."""
         with self._lock:
             self._live.discard(proc)
+        forget(proc)
         if proc.poll() is None:
             _kill_group(proc)
             with contextlib.suppress(subprocess.TimeoutExpired):

@@ -49,6 +49,7 @@ from jumbopath.model import (
 )
 from jumbopath.probers.base import Target
 from jumbopath.probers.pingparse import Flavour, Kind, Parsed, parse, parse_status
+from jumbopath.procs import track
 from jumbopath.sizes import ICMP_OVERHEAD, next_plateau_below
 
 Runner = Callable[[Sequence[str]], "subprocess.Popen[bytes]"]
@@ -68,12 +69,14 @@ LOCAL_START_S = 0.3
 def local_runner(argv: Sequence[str]) -> subprocess.Popen[bytes]:
     """Run ``argv`` on this host, in its own process group (closed as a whole)."""
     try:
-        return subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        return track(
+            subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         )
     except OSError as exc:
         raise CannotMeasure(f"cannot run {argv[0]!r} ({exc.strerror}): is it installed?") from exc

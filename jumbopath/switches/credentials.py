@@ -23,15 +23,13 @@ a switch picks one with ``credentials: NAME`` (default: ``default``)::
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from jumbopath.errors import UsageError
+from jumbopath.outside import read_text
 from jumbopath.safe import safe_text
 
 AUTH_PROTOCOLS = ("sha", "sha224", "sha256", "sha384", "sha512", "md5")
@@ -100,20 +98,11 @@ def credentials_from(doc: Mapping[str, Any], where: str) -> Credentials:
 
 def load_credentials(path: str | Path) -> dict[str, Credentials]:
     """Every profile of a credentials file (refused if others can read it)."""
+    from jumbopath.mesh.inventory.yamlload import load_yaml_text
+
     path = Path(path)
-    try:
-        info = path.stat()
-        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise UsageError(
-                f"{path}: the credentials file is readable by others: chmod 600 {path}"
-            )
-        if info.st_size > MAX_FILE:
-            raise UsageError(f"{path}: a credentials file is at most {MAX_FILE} bytes")
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read the credentials file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not YAML ({type(exc).__name__}); see the README") from None
+    text = read_text(path, "credentials file", MAX_FILE, private=True)
+    doc = load_yaml_text(text, str(path))  # bounded: depth, nodes, aliases
     if not isinstance(doc, Mapping) or not doc:
         raise UsageError(f"{path}: expected profiles, e.g. 'default: {{version: 2c, ...}}'")
     if "version" in doc or "community" in doc or "user" in doc:

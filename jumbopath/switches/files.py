@@ -34,9 +34,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from jumbopath.errors import UsageError
+from jumbopath.outside import read_text
 from jumbopath.safe import safe_text
 from jumbopath.switches.model import FdbEntry, HostHint, Neighbour, Port, Source, SwitchInfo
 from jumbopath.switches.vendors import VENDORS, ip_mtu_from_if_mtu, ip_mtu_from_max_frame
@@ -319,19 +318,9 @@ def parse_section(value: Any, source: str, base: Path | None = None) -> Switches
 
 def load(path: str | Path) -> SwitchesFile:
     """Read and check a switches file."""
+    from jumbopath.mesh.inventory.yamlload import load_yaml_text
+
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_FILE:
-            raise _bad(str(path), f"larger than {MAX_FILE} bytes")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read the switches file {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError:
-        raise _bad(str(path), "not UTF-8 text") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise _bad(f"{path}{where}", "not valid YAML") from None
+    text = read_text(path, "switches file", MAX_FILE)
+    doc = load_yaml_text(text, str(path))  # bounded: depth, nodes, aliases
     return parse(doc, str(path), path.parent)

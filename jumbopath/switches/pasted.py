@@ -60,15 +60,12 @@ class PasteError(ValueError):
 def read(path: Path) -> Any:
     """A pasted JSON document, bounded (size, depth); PasteError says what is wrong."""
     from jumbopath.mesh.bounded import loads
+    from jumbopath.outside import FileRefused, read_text
 
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise PasteError(f"larger than {MAX_BYTES} bytes")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PasteError(f"cannot read it: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise PasteError("not UTF-8 text") from None
+        text = read_text(path, "pasted file", MAX_BYTES)
+    except FileRefused as exc:
+        raise PasteError(exc.problem) from None
     try:
         return loads(text)
     except ValueError as exc:

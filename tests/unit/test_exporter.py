@@ -90,7 +90,7 @@ def test_bad_configuration_says_what_is_wrong(doc, words) -> None:
 def test_not_yaml(tmp_path: Path) -> None:
     path = tmp_path / "x.yml"
     path.write_text("checks: [\n")
-    with pytest.raises(UsageError, match="not YAML"):
+    with pytest.raises(UsageError, match="not valid YAML"):
         load_config(path)
 
 

@@ -180,6 +180,18 @@ def test_several_sources_merge_as_ansible_merges_them(tmp_path: Path) -> None:
     assert shape(load_inventory(sources))["networks"] == expected
 
 
+def test_a_variables_link_out_of_the_folder_never_reaches_ansible(tmp_path: Path) -> None:
+    """Ansible follows group_vars/all.yml to wherever it points; the folder is refused first."""
+    d = inventory_dir(tmp_path)
+    script(d / "04-dynamic", "print('{}')\n")  # only Ansible reads this folder
+    outside = tmp_path / "elsewhere.yml"
+    outside.write_text("ansible_user: taken-from-outside\n")
+    (d / "group_vars" / "all.yml").symlink_to(outside)
+    with pytest.raises(UsageError) as err:
+        load_inventory(d, ansible=ANSIBLE)
+    assert one_line(err.value).startswith(f"{d / 'group_vars' / 'all.yml'}: leads outside")
+
+
 def test_an_alias_bomb_never_reaches_ansible(tmp_path: Path) -> None:
     d = tmp_path / "inv"
     d.mkdir()

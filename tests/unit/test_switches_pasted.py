@@ -165,7 +165,7 @@ def test_bad_interface_document_is_one_line(tmp_path: Path, content: str, messag
 
 def test_missing_pasted_file_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "sw.yaml").write_text("switches: [{name: x, show_lldp: nowhere.json}]\n")
-    with pytest.raises(UsageError, match=r"nowhere.json: show_lldp: cannot read it"):
+    with pytest.raises(UsageError, match=r"nowhere.json: show_lldp: cannot read the pasted file"):
         files.load(tmp_path / "sw.yaml")
     (tmp_path / "sw.yaml").write_text("switches: [{name: x, show_lldp: [1]}]\n")
     with pytest.raises(UsageError, match=r"x: show_lldp must name a file"):

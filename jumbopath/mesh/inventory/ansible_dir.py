@@ -150,12 +150,30 @@ def screen(sources: Sequence[Path]) -> None:
     for src in sources:
         base = src if is_dir(src) else src.parent
         for kind in ("group_vars", "host_vars"):
+            root = _resolved(base / kind)
             for path in _var_files(base / kind):
                 read += 1
                 check_count(str(base), read, MAX_VAR_FILES, "group_vars/host_vars files")
+                resolved = _resolved(path)
+                if root is None or resolved is None or not resolved.is_relative_to(root):
+                    # Ansible follows links; the built-in reader refuses them (ansible_vars)
+                    raise bad(
+                        str(path),
+                        None,
+                        f"leads outside {base / kind}/ (a link?): jumbopath reads variables "
+                        "only from files inside it",
+                    )
                 text = read_text(path, "variables file")
                 if not text.lstrip().startswith("$ANSIBLE_VAULT;"):
                     load_yaml_text(text, str(path), VarsLoader)
+
+
+def _resolved(path: Path) -> Path | None:
+    """Where ``path`` leads once every link is followed; None when that cannot be told."""
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError, ValueError):
+        return None
 
 
 def _var_files(folder: Path) -> Iterator[Path]:

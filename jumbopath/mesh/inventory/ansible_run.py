@@ -152,6 +152,7 @@ def run(
     standard input is empty and the command gets its own session.
     """
     from jumbopath.mesh.sessions import Sessions, collect
+    from jumbopath.procs import track
 
     where = f"{safe_text(source, 200)}: " if source else ""
     try:
@@ -168,6 +169,8 @@ def run(
         raise CannotMeasure(
             f"{where}cannot run {what}: {safe_text(exc.strerror or exc, SHOWN)}"
         ) from exc
+    if not interactive:
+        track(proc)  # its own group: killed with the others on any way out
     try:
         out = collect(proc, timeout_s, Sessions(), limit=max_output)
     finally:

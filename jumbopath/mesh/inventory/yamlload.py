@@ -1,7 +1,8 @@
 """Reading files from outside: bounded text, and bounded YAML that remembers lines.
 
-:func:`read_text` refuses a file larger than :data:`MAX_FILE_BYTES`, a
-binary file and invalid UTF-8. :func:`load_yaml_text` parses with a
+:func:`read_text` refuses what :func:`jumbopath.outside.read_bytes` refuses
+(anything but a regular file, more than :data:`MAX_FILE_BYTES`), a binary
+file and invalid UTF-8. :func:`load_yaml_text` parses with a
 ``SafeLoader`` subclass that records the line of every mapping and key (for
 messages) and refuses, while composing and before anything is built:
 
@@ -35,6 +36,7 @@ from jumbopath.mesh.inventory.validate import (
     MAX_YAML_NODES,
     bad,
 )
+from jumbopath.outside import read_bytes
 from jumbopath.safe import safe_text
 
 VAULT_MARKER = "<encrypted with ansible-vault>"
@@ -42,20 +44,9 @@ VAULT_MARKER = "<encrypted with ansible-vault>"
 
 
 def read_text(path: Path, what: str = "inventory") -> str:
-    """A file's text: at most :data:`MAX_FILE_BYTES`, UTF-8, not binary."""
+    """A file's text: a regular file of at most :data:`MAX_FILE_BYTES`, UTF-8, not binary."""
     source = str(path)
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise bad(source, None, f"cannot read the {what}: {exc.strerror or exc}") from exc
-    if len(data) > MAX_FILE_BYTES:
-        raise bad(
-            source,
-            None,
-            f"the {what} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, "
-            "the most jumbopath reads",
-        )
+    data = read_bytes(path, what, MAX_FILE_BYTES)
     if b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
         raise bad(source, line, f"a binary file (NUL byte), not an {what}")
