@@ -78,8 +78,6 @@ MAX_CHANNELS = 6
 LOGIN_ATTEMPTS = 3
 #: Pause before the next login, seconds, times the attempts so far.
 LOGIN_RETRY_S = 0.5
-#: How the first failed logins may fail and still be tried again.
-RETRIED = frozenset({ErrorKind.CONNECTION_CLOSED, ErrorKind.CONNECT_TIMEOUT})
 #: The soak's default here, in probes: each is a ping process on the far host (a
 #: production server), where jumbopath's own check sends 200 from one socket.
 SOAK = 40
@@ -137,7 +135,7 @@ class Control:
         failed: HostError | None = None
         for attempt in range(1, max(1, attempts) + 1):
             failed = self._login()
-            if failed is None or failed.kind not in RETRIED or attempt == attempts:
+            if failed is None or not _worth_retrying(failed) or attempt == attempts:
                 return failed
             if self.master is not None:
                 self.sessions.release(self.master)
@@ -209,6 +207,16 @@ class Control:
         if self.master is not None:
             self.sessions.release(self.master)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _worth_retrying(failed: HostError) -> bool:
+    """A login the server dropped before authentication (``MaxStartups``), or one
+    that connected but did not finish within :data:`LOGIN_S` (a slow login). Not
+    ssh's own connect timeout (the host is down or filtered: trying again only
+    waits longer), nor a refused key or host key."""
+    if failed.kind is ErrorKind.CONNECTION_CLOSED:
+        return True
+    return failed.kind is ErrorKind.CONNECT_TIMEOUT and not failed.detail
 
 
 # --------------------------------------------------------------------------

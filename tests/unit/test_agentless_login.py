@@ -13,6 +13,9 @@ import stat
 import time
 from pathlib import Path
 
+import pytest
+
+from jumbopath.mesh import agentless
 from jumbopath.mesh.agentless import LOGIN_ATTEMPTS, Control
 from jumbopath.mesh.inventory.model import Agent, MeshHost
 from jumbopath.mesh.runs import ErrorKind
@@ -21,6 +24,7 @@ from jumbopath.mesh.ssh import SshOptions
 
 DROPPED = "kex_exchange_identification: Connection closed by remote host"
 DENIED = "root@198.18.0.11: Permission denied (publickey)."
+UNANSWERED = "ssh: connect to host 198.18.0.11 port 22: Connection timed out"
 
 
 def fake_ssh(tmp: Path, failures: int, message: str) -> tuple[str, Path]:
@@ -69,12 +73,37 @@ def test_retries_are_bounded_and_the_last_reason_is_kept(tmp_path: Path) -> None
         control.close()
 
 
-def test_a_refused_key_is_not_tried_again(tmp_path: Path) -> None:
-    ssh, count = fake_ssh(tmp_path, 99, DENIED)
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [(DENIED, ErrorKind.PERMISSION_DENIED), (UNANSWERED, ErrorKind.CONNECT_TIMEOUT)],
+)
+def test_a_refused_key_or_a_host_that_never_answers_is_not_tried_again(
+    tmp_path: Path, message: str, kind: ErrorKind
+) -> None:
+    ssh, count = fake_ssh(tmp_path, 99, message)
     control = Control(HOST, SshOptions(ssh=ssh, connect_timeout_s=2), Sessions())
     try:
         failed = control.open()
-        assert failed is not None and failed.kind is ErrorKind.PERMISSION_DENIED
+        assert failed is not None and failed.kind is kind
         assert logins(count) == 1
+    finally:
+        control.close()
+
+
+def test_a_login_that_does_not_finish_in_time_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection is made but the login hangs (a loaded server): tried again."""
+    monkeypatch.setattr(agentless, "LOGIN_S", 0.5)
+    count = tmp_path / "logins"
+    count.write_text("")
+    script = tmp_path / "ssh"
+    script.write_text(f"#!/bin/sh\necho x >> {count}\nexec sleep 30\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    control = Control(HOST, SshOptions(ssh=str(script), connect_timeout_s=1), Sessions())
+    try:
+        failed = control.open()
+        assert failed is not None and failed.kind is ErrorKind.CONNECT_TIMEOUT
+        assert logins(count) == LOGIN_ATTEMPTS
     finally:
         control.close()
