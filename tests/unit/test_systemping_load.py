@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from jumbopath.egress import Egress
+from jumbopath.engine import Job, drive
 from jumbopath.environment import SimulatedEnvironment
 from jumbopath.errors import CannotMeasure
 from jumbopath.model import Lost, Outcome, ProbeRequest, Reply, Status
@@ -28,6 +29,7 @@ from jumbopath.probers import systemping
 from jumbopath.probers.base import Prober, Target, silence_floor_s
 from jumbopath.probers.pingparse import Flavour
 from jumbopath.probers.systemping import PingTool, Runner, SystemPingProber, local_runner
+from jumbopath.soak import Soak, paced
 
 TARGET = "198.18.2.2"
 T = Target(TARGET, TARGET, 4)
@@ -198,3 +200,19 @@ def test_a_refusal_then_a_working_channel_measures_the_path(tmp_path: Path) -> N
     )
     (r,) = report.results
     assert (r.status, r.path_mtu) == (Status.OK, 9000)
+
+
+def test_a_soak_probe_given_up_is_neither_sent_nor_lost(tmp_path: Path) -> None:
+    """The soak's rounds never start: their probes are void, not lost, so a loaded
+    host cannot make a path look degraded, and the soak does not wait them out."""
+    tool = PingTool(Flavour.IPUTILS, jumbo_ping(tmp_path))
+    prober = SystemPingProber(tool, late_when("8972", 30.0), give_up_s=1.0)
+    soak = Soak(paced(4, 9000, 5, silence_floor_s(prober)))
+    try:
+        drive(prober, [Job(T, soak)], max_time_s=soak.config.max_time_s + 0.5)
+        found = soak.abandon(prober.now())
+    finally:
+        prober.close()
+    loss = found.loss
+    assert (loss.big_sent, loss.big_lost, loss.small_sent, loss.small_lost) == (0, 0, 0, 0)
+    assert not loss.degraded
