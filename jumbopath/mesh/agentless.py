@@ -209,14 +209,21 @@ class Control:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+#: ssh's words for a server that took the connection but did not answer in time.
+_SLOW_SERVER = re.compile(r"during banner exchange", re.I)
+
+
 def _worth_retrying(failed: HostError) -> bool:
     """A login the server dropped before authentication (``MaxStartups``), or one
-    that connected but did not finish within :data:`LOGIN_S` (a slow login). Not
-    ssh's own connect timeout (the host is down or filtered: trying again only
-    waits longer), nor a refused key or host key."""
+    that connected but did not finish in time (a slow login: ssh's banner
+    exchange timed out, or :data:`LOGIN_S` passed). Not a connection nothing
+    answered (the host is down or filtered: trying again only waits longer),
+    nor a refused key or host key."""
     if failed.kind is ErrorKind.CONNECTION_CLOSED:
         return True
-    return failed.kind is ErrorKind.CONNECT_TIMEOUT and not failed.detail
+    if failed.kind is not ErrorKind.CONNECT_TIMEOUT:
+        return False
+    return not failed.detail or _SLOW_SERVER.search(failed.detail) is not None
 
 
 # --------------------------------------------------------------------------

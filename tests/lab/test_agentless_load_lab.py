@@ -40,7 +40,8 @@ NARROW = "a4"
 
 
 def topology() -> Topology:
-    nodes = [Host("ctl"), *(Host(h) for h in HOSTS), Switch("swm"), Switch("sw")]
+    nodes: list[Host | Switch] = [Host("ctl"), *(Host(h) for h in HOSTS)]
+    nodes += [Switch("swm"), Switch("sw")]
     links = [Link("ctl", "swm", 1500, 1500)]
     links += [Link(h, "swm", 1500, 1500) for h in HOSTS]
     links += [Link(h, "sw", 9000, 1500 if h == NARROW else 9000) for h in HOSTS]

@@ -25,6 +25,7 @@ from jumbopath.mesh.ssh import SshOptions
 DROPPED = "kex_exchange_identification: Connection closed by remote host"
 DENIED = "root@198.18.0.11: Permission denied (publickey)."
 UNANSWERED = "ssh: connect to host 198.18.0.11 port 22: Connection timed out"
+SLOW = "Connection timed out during banner exchange"
 
 
 def fake_ssh(tmp: Path, failures: int, message: str) -> tuple[str, Path]:
@@ -50,8 +51,9 @@ def logins(count: Path) -> int:
     return len(count.read_text().splitlines())
 
 
-def test_a_dropped_login_is_tried_again(tmp_path: Path) -> None:
-    ssh, count = fake_ssh(tmp_path, LOGIN_ATTEMPTS - 1, DROPPED)
+@pytest.mark.parametrize("message", [DROPPED, SLOW])
+def test_a_dropped_or_slow_login_is_tried_again(tmp_path: Path, message: str) -> None:
+    ssh, count = fake_ssh(tmp_path, LOGIN_ATTEMPTS - 1, message)
     control = Control(HOST, SshOptions(ssh=ssh, connect_timeout_s=2), Sessions())
     try:
         start = time.monotonic()
