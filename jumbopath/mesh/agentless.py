@@ -9,7 +9,13 @@ PowerShell's .NET ``Ping.SendPingAsync`` with don't-fragment.
 
 Every command rides one OpenSSH ControlMaster connection per host (``ssh -M
 -S SOCKET``, the socket in a private mode-700 folder), so a round costs a
-channel, not a login. On Linux one more command asks the host's kernel how
+channel, not a login: at most :data:`MAX_CHANNELS` at once, below sshd's
+default ``MaxSessions`` of 10 (rounds that come meanwhile wait and leave
+together). A login the server drops (``MaxStartups``) or that does not finish
+in time is tried again, :data:`LOGIN_ATTEMPTS` times in all; a round's
+command that is refused is tried again by the prober, with a growing pause,
+and a host that refuses several in a row is reported unmeasured with what
+ssh said (:mod:`jumbopath.probers.systemping`). On Linux one more command asks the host's kernel how
 it reaches each target (``ip -o route get``, the interface's MTU and state),
 so the verdicts name the far host's interface exactly as jumbopath would
 there. Its output, like every ping's, is bounded and validated before use.
@@ -63,6 +69,15 @@ VIA_PING = "ping over ssh"
 LOGIN_S = 10.0
 #: Startup allowed to a round's command over SSH (a channel, a login shell), seconds.
 REMOTE_START_S = 2.0
+#: A probe whose fate its round's command has not told this long after it was planned
+#: is void (planned again), never lost: a loaded host starts commands late, seconds.
+REMOTE_GIVE_UP_S = 8.0
+#: Session channels open at once on one host's connection (sshd: MaxSessions 10).
+MAX_CHANNELS = 6
+#: Logins tried when the server drops one (MaxStartups) or it does not finish in time.
+LOGIN_ATTEMPTS = 3
+#: Pause before the next login, seconds, times the attempts so far.
+LOGIN_RETRY_S = 0.5
 #: The soak's default here, in probes: each is a ping process on the far host (a
 #: production server), where jumbopath's own check sends 200 from one socket.
 SOAK = 40
@@ -113,8 +128,27 @@ class Control:
         self.socket = os.path.join(self.folder, "control")
         self.master: subprocess.Popen[bytes] | None = None
 
-    def open(self) -> HostError | None:
-        """Log in once; None when the connection is up, else why not."""
+    def open(self, attempts: int = LOGIN_ATTEMPTS) -> HostError | None:
+        """Log in; None when the connection is up, else why not. A login the server
+        dropped (``MaxStartups``) or that did not finish in time is tried again,
+        ``attempts`` times in all, with a pause growing by :data:`LOGIN_RETRY_S`."""
+        failed: HostError | None = None
+        for attempt in range(1, max(1, attempts) + 1):
+            failed = self._login()
+            if failed is None or not _worth_retrying(failed) or attempt == attempts:
+                return failed
+            if self.master is not None:
+                self.sessions.release(self.master)
+                self.master = None
+            pause = time.monotonic() + LOGIN_RETRY_S * attempt
+            while time.monotonic() < pause:
+                if self.sessions.stopped:
+                    return interrupted_error(self.host.name)
+                time.sleep(0.05)
+        return failed
+
+    def _login(self) -> HostError | None:
+        """One login attempt."""
         extra = ["-M", "-S", self.socket, "-N", "-o", "ControlPersist=no"]
         argv = ssh_argv(self.host, None, self.options, extra)
         errors = os.path.join(self.folder, "master.err")
@@ -175,6 +209,23 @@ class Control:
         if self.master is not None:
             self.sessions.release(self.master)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+#: ssh's words for a server that took the connection but did not answer in time.
+_SLOW_SERVER = re.compile(r"during banner exchange", re.I)
+
+
+def _worth_retrying(failed: HostError) -> bool:
+    """A login the server dropped before authentication (``MaxStartups``), or one
+    that connected but did not finish in time (a slow login: ssh's banner
+    exchange timed out, or :data:`LOGIN_S` passed). Not a connection nothing
+    answered (the host is down or filtered: trying again only waits longer),
+    nor a refused key or host key."""
+    if failed.kind is ErrorKind.CONNECTION_CLOSED:
+        return True
+    if failed.kind is not ErrorKind.CONNECT_TIMEOUT:
+        return False
+    return not failed.detail or _SLOW_SERVER.search(failed.detail) is not None
 
 
 # --------------------------------------------------------------------------
@@ -285,7 +336,13 @@ class RemoteEnvironment:
         return None
 
     def prober(self) -> Prober:
-        return SystemPingProber(self.tool, self.control.runner, REMOTE_START_S)
+        return SystemPingProber(
+            self.tool,
+            self.control.runner,
+            REMOTE_START_S,
+            max_commands=MAX_CHANNELS,
+            give_up_s=REMOTE_GIVE_UP_S,
+        )
 
     def switch_map(self, path: str | SwitchesFile) -> L2Graph:
         raise CannotMeasure("switch ports are named by the mesh, not by one host's check")
@@ -307,7 +364,10 @@ def run_agentless(
     start = time.monotonic()
     control = Control(host, options, sessions)
     try:
-        failed = control.open()
+        try:
+            failed = control.open()
+        except JumbopathError as exc:  # ssh could not even start here
+            failed = HostError(ErrorKind.SSH_ERROR, shown_line(str(exc)))
         if failed is not None:
             return HostRun(name, error=failed, elapsed_s=time.monotonic() - start, via=VIA_PING)
         env = RemoteEnvironment(control)

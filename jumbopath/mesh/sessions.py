@@ -73,6 +73,8 @@ class Sessions:
                 raise CannotMeasure(
                     f"the OpenSSH client {ssh!r} is not installed: apt-get install openssh-client"
                 ) from exc
+            except OSError as exc:  # no process or descriptor left on a loaded machine
+                raise CannotMeasure(f"could not start {ssh!r}: {exc.strerror or exc}") from exc
             # Forget the ones that ended (an agentless host starts one per round).
             self._live = {p for p in self._live if p.returncode is None and p.poll() is None}
             self._live.add(proc)

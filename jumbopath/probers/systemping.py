@@ -15,8 +15,21 @@ host -- ...`` over an OpenSSH ControlMaster connection) runs the same script
 on another host, where nothing needs installing.
 
 Bounds: every ping waits at most :data:`WAIT_S` for its answer (``-W 1``,
-``-w 1000``); the planners stop waiting much sooner and treat a later answer
-as they treat any late one. Every command still running when the prober
+``-w 1000``) and then says itself that nothing came: only that report is a
+loss. Silence never is: a round's command may start late (a loaded host, an
+SSH channel opening), so a probe the tool has not told about within
+``give_up_s`` of being handed over is *void* (its command killed, the probe
+planned again), never lost, and the planners wait longer than that before
+they would count a silence (:attr:`SystemPingProber.silence_floor_s`).
+
+At most ``max_commands`` commands run at once (over SSH each is a session
+channel, and sshd refuses more than ``MaxSessions``, 10 by default); probes
+handed over meanwhile wait and leave together, at most
+:data:`MAX_PER_COMMAND` in one command. A command that ends without telling
+anything (a channel refused, a login dropped) is retried after a pause that
+grows with each such failure; after :data:`MAX_FAILED_COMMANDS` of them in a
+row the host cannot be measured (:class:`~jumbopath.errors.CannotMeasure`,
+with what the tool said). Every command still running when the prober
 closes is killed, so a run never outlives its own time bound.
 """
 
@@ -24,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
+import selectors
 import shlex
 import shutil
 import signal
@@ -50,6 +63,7 @@ from jumbopath.model import (
 from jumbopath.probers.base import Target
 from jumbopath.probers.pingparse import Flavour, Kind, Parsed, parse, parse_status
 from jumbopath.procs import track
+from jumbopath.safe import safe_text
 from jumbopath.sizes import ICMP_OVERHEAD, next_plateau_below
 
 Runner = Callable[[Sequence[str]], "subprocess.Popen[bytes]"]
@@ -64,6 +78,18 @@ MARK = "@@jp"
 REFUSAL_SETTLE_S = 0.2
 #: Startup allowed to a round's command here, seconds (a process start takes milliseconds).
 LOCAL_START_S = 0.3
+#: A probe not told about this long after it was handed over is void, seconds (here).
+LOCAL_GIVE_UP_S = 4.0
+#: Most probes in one command (each is a ping process there).
+MAX_PER_COMMAND = 64
+#: Commands in a row that told nothing before the host counts as unmeasurable.
+MAX_FAILED_COMMANDS = 6
+#: Pause before the next command after one that told nothing, seconds, times the
+#: failures in a row (at most :data:`RETRY_MAX_S`).
+RETRY_S = 0.25
+RETRY_MAX_S = 2.0
+#: Margin between giving a probe up and a planner counting its silence, seconds.
+SILENCE_MARGIN_S = 1.0
 
 
 def local_runner(argv: Sequence[str]) -> subprocess.Popen[bytes]:
@@ -133,12 +159,14 @@ def posix_batch(probes: Sequence[tuple[int, list[str]]]) -> list[str]:
     (``@@jp INDEX LINE``, one short write each, so lines of parallel pings
     never mix), then ``@@jp-end INDEX``. A tool that lingers after saying
     what happened (iputils waits out ``-W`` after "message too long") is
-    read as soon as it has said it.
+    read as soon as it has said it. Two processes per probe, the ping and
+    its tagger (a background pipeline, no subshell around it): on a busy
+    host, and in a soak, starting processes is most of the cost.
     """
     lines = [
-        'j(){ i=$1; shift; LC_ALL=C "$@" 2>&1 | while IFS= read -r l; do '
-        f'printf \'{MARK} %s %s\\n\' "$i" "$l"; done; printf \'{MARK}-end %s\\n\' "$i"; }}',
-        *(f"j {index} {shlex.join(argv)} &" for index, argv in probes),
+        f't(){{ while IFS= read -r l; do printf \'{MARK} %s %s\\n\' "$1" "$l"; done; '
+        f"printf '{MARK}-end %s\\n' \"$1\"; }}",
+        *(f"LC_ALL=C {shlex.join(argv)} 2>&1 | t {index} &" for index, argv in probes),
         "wait",
     ]
     return ["sh", "-c", "\n".join(lines)]
@@ -173,7 +201,10 @@ class _Probe:
     token: int
     target: Target
     request: ProbeRequest
+    handed_at: float
+    """When the engine handed it over (the planners' clock starts there)."""
     sent_at: float = 0.0
+    """When its command started."""
 
 
 @dataclass(slots=True)
@@ -183,6 +214,10 @@ class _Batch:
     buffer: bytes = b""
     lines: dict[int, list[str]] = field(default_factory=dict)
     size: int = 0
+    told: bool = False
+    """A line of the script came back (the command ran there)."""
+    said: str = ""
+    """The last other line (ssh's or the shell's complaint), bounded."""
 
 
 class SystemPingProber:
@@ -192,7 +227,13 @@ class SystemPingProber:
     """ICMP echo only: no ping sends UDP or TCP probes."""
 
     def __init__(
-        self, tool: PingTool, runner: Runner = local_runner, start_s: float = LOCAL_START_S
+        self,
+        tool: PingTool,
+        runner: Runner = local_runner,
+        start_s: float = LOCAL_START_S,
+        *,
+        max_commands: int | None = None,
+        give_up_s: float = LOCAL_GIVE_UP_S,
     ) -> None:
         if tool.flavour is Flavour.BUSYBOX:
             raise CannotMeasure(
@@ -202,10 +243,15 @@ class SystemPingProber:
             )
         self.tool = tool
         self.runner = runner
-        self.silence_floor_s = start_s
-        """No probe's silence counts sooner (the time a round's command may take to
-        start); the ping's own report of a loss, after its ``WAIT_S``, counts when
-        it comes."""
+        self.give_up_s = max(give_up_s, start_s + WAIT_S)
+        """A probe not told about this long after it was handed over is void."""
+        self.silence_floor_s = self.give_up_s + SILENCE_MARGIN_S
+        """No probe's silence counts sooner: by then the prober has told its fate
+        (the ping's own report of a loss, after its ``WAIT_S``) or voided it."""
+        self.max_commands = max_commands
+        """Commands running at once, at most (None: no bound)."""
+        self._failed = 0
+        self._hold_until = 0.0
         self._queue: list[_Probe] = []
         self._batches: list[_Batch] = []
         self._next = 0
@@ -243,7 +289,7 @@ class SystemPingProber:
         if refused is not None and request.size >= refused[0]:
             return LocalRefused(refused[1])
         self._next += 1
-        self._queue.append(_Probe(self._next, target, request))
+        self._queue.append(_Probe(self._next, target, request, self.now()))
         return self._next
 
     def close(self) -> None:
@@ -254,8 +300,47 @@ class SystemPingProber:
 
     # ------------------------------------------------------------- running
 
-    def _launch(self) -> None:
-        probes, self._queue = self._queue, []
+    def _launch_queued(self) -> None:
+        """Start commands for the waiting probes, as many as the bound allows."""
+        while self._queue and self.now() >= self._hold_until:
+            if self.max_commands is not None and len(self._batches) >= self.max_commands:
+                return
+            probes = self._queue[:MAX_PER_COMMAND]
+            del self._queue[:MAX_PER_COMMAND]
+            self._launch(probes)
+
+    def _give_up(self) -> None:
+        """Void every probe handed over ``give_up_s`` ago and still untold, and kill
+        the commands that hold such probes: their silence says nothing."""
+        limit = self.now() - self.give_up_s
+        stale = [p for p in self._queue if p.handed_at <= limit]
+        if stale:
+            self._queue = [p for p in self._queue if p.handed_at > limit]
+            self._voided.extend(p.token for p in stale)
+        for batch in list(self._batches):
+            if any(p.handed_at <= limit for p in batch.probes.values()):
+                self._end(batch)
+
+    def _end(self, batch: _Batch) -> None:
+        """Stop a command; whatever it did not tell is void. One that told nothing
+        at all (a channel refused, a login dropped) delays the next and counts
+        toward :data:`MAX_FAILED_COMMANDS`."""
+        _stop(batch.process)
+        self._batches.remove(batch)
+        if batch.probes and not batch.told:
+            self._failed += 1
+            self._hold_until = self.now() + min(RETRY_MAX_S, RETRY_S * self._failed)
+        elif batch.told:
+            self._failed = 0
+        self._voided.extend(batch.probes)
+        batch.probes.clear()
+        if self._failed >= MAX_FAILED_COMMANDS:
+            said = f": {batch.said}" if batch.said else ""
+            raise CannotMeasure(
+                f"{self._failed} commands in a row ended without running their pings{said}"
+            )
+
+    def _launch(self, probes: list[_Probe]) -> None:
         if self.tool.flavour is Flavour.WINDOWS:
             argv = powershell_batch([(p.token, p.target, p.request) for p in probes])
         else:
@@ -271,20 +356,34 @@ class SystemPingProber:
         self._batches.append(_Batch(process, {p.token: p for p in probes}))
 
     def receive(self, timeout_s: float) -> list[tuple[int, Outcome]]:
-        if self._queue:
-            self._launch()
+        self._give_up()
+        self._launch_queued()
         out: list[tuple[int, Outcome]] = []
         deadline = self.now() + max(0.0, timeout_s)
+        # Wake in time to give up on a stale probe or to start the waiting ones.
+        handed = [p.handed_at for b in self._batches for p in b.probes.values()]
+        handed += [p.handed_at for p in self._queue]
+        if handed:
+            deadline = min(deadline, min(handed) + self.give_up_s)
+        if self._queue and self._hold_until > self.now():
+            deadline = min(deadline, self._hold_until)
         while True:
             live = [b for b in self._batches if b.process.stdout is not None]
             if not live:
                 time.sleep(max(0.0, min(deadline - self.now(), 0.05)))
                 return out
-            fds = {b.process.stdout.fileno(): b for b in live if b.process.stdout is not None}
             wait = 0.0 if out else max(0.0, deadline - self.now())
-            ready, _, _ = select.select(list(fds), [], [], wait)
-            for fd in ready:
-                out.extend(self._read(fds[fd]))
+            # A selector, not select(): descriptors past 1024 are fine (a loaded
+            # mesh holds many commands' pipes in one process).
+            with selectors.DefaultSelector() as sel:
+                for b in live:
+                    assert b.process.stdout is not None
+                    sel.register(b.process.stdout.fileno(), selectors.EVENT_READ, b)
+                ready = sel.select(wait)
+            for key, _ in ready:
+                out.extend(self._read(key.data))
+            if self._queue and len(out) == 0:
+                self._launch_queued()  # a slot may have freed
             if out or self.now() >= deadline:
                 return out
 
@@ -301,16 +400,17 @@ class SystemPingProber:
             batch.buffer += chunk
             *lines, batch.buffer = batch.buffer.split(b"\n")
             for raw in lines:
-                hit = self._line(batch, raw.decode("utf-8", "replace").rstrip("\r"))
+                line = raw.decode("utf-8", "replace").rstrip("\r")
+                if line.startswith(MARK):
+                    batch.told = True
+                elif line.strip():
+                    batch.said = safe_text(line.strip(), 200)
+                hit = self._line(batch, line)
                 if hit is not None:
                     out.append(hit)
             return out
         # End of output (or too much of it): whatever was not told is void.
-        stdout.close()
-        _stop(batch.process)
-        self._voided.extend(batch.probes)
-        batch.probes.clear()
-        self._batches.remove(batch)
+        self._end(batch)
         return out
 
     def _line(self, batch: _Batch, line: str) -> tuple[int, Outcome] | None:

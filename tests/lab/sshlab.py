@@ -2,8 +2,11 @@
 
 Each node given gets its own ``/usr/sbin/sshd`` (Debian's openssh-server),
 running in the node's namespace in the foreground (``-D``) and listening on
-one lab address only. Host keys, the client key, ``known_hosts`` and an
-``ssh_config`` for ``ssh -F`` live in a temporary folder::
+one lab address only, with the distribution's defaults where it matters:
+``StrictModes yes``, ``MaxSessions 10``, ``MaxStartups 10:30:100``. Host keys,
+the client key, ``known_hosts`` and an ``ssh_config`` for ``ssh -F`` live in
+a private folder (mode 700) under ``/run``, whose parents no one else may
+write: StrictModes refuses an ``authorized_keys`` below ``/tmp``::
 
     with Lab(topology) as lab, SshLab(lab, ["n1", "n2"], peer="swm") as ssh:
         lab.run("ctl", ["ssh", "-F", str(ssh.config), ssh.addr("n1"), "true"])
@@ -29,6 +32,8 @@ from jumbopath.lab import Lab
 
 SSHD = "/usr/sbin/sshd"
 REPO = Path(__file__).resolve().parents[2]
+#: Where the keys live: root's own, writable by nobody else (unlike /tmp).
+SECURE_BASE = "/run"
 
 # The remote jumbopath: this interpreter and this source tree, whatever sshd's PATH is.
 REMOTE_COMMAND = f"env PYTHONPATH={REPO} {sys.executable} -m jumbopath"
@@ -58,7 +63,10 @@ class SshLab:
         self.nodes = list(nodes)
         self.peer = peer
         """The switch or node whose link carries SSH (management); None: the first address."""
-        self.dir = Path(tempfile.mkdtemp(prefix="jumbopath-sshlab-"))
+        # StrictModes checks every folder above authorized_keys: none may be
+        # group or world writable, so not /tmp (mode 1777).
+        self.dir = Path(tempfile.mkdtemp(prefix="jumbopath-sshlab-", dir=SECURE_BASE))
+        os.chmod(self.dir, 0o700)
         self.config = self.dir / "ssh_config"
         """``ssh -F`` file: the client key, known_hosts, BatchMode-friendly settings."""
         self.known_hosts = self.dir / "known_hosts"
@@ -93,7 +101,9 @@ class SshLab:
         """Make the keys and configuration, start every sshd, wait until each accepts."""
         os.makedirs("/run/sshd", exist_ok=True)
         _keygen(self.key, "jumbopath-lab-client")
-        (self.dir / "authorized_keys").write_text(Path(str(self.key) + ".pub").read_text())
+        authorized = self.dir / "authorized_keys"
+        authorized.write_text(Path(str(self.key) + ".pub").read_text())
+        authorized.chmod(0o600)
         for node in self.nodes:
             pub = _keygen(self.dir / f"host_{node}", f"host-{node}")
             self.host_pub[node] = " ".join(pub.split()[:2])
@@ -126,15 +136,15 @@ class SshLab:
             f"HostKey {self.dir / f'host_{node}'}\n"
             f"PidFile {self.dir / f'sshd_{node}.pid'}\n"
             f"AuthorizedKeysFile {authorized or self.dir / 'authorized_keys'}\n"
-            "StrictModes no\n"
+            "StrictModes yes\n"
             "PermitRootLogin prohibit-password\n"
             "PubkeyAuthentication yes\n"
             "PasswordAuthentication no\n"
             "KbdInteractiveAuthentication no\n"
             "UsePAM no\n"
             "UseDNS no\n"
-            "MaxStartups 200\n"
-            "MaxSessions 50\n"
+            "MaxStartups 10:30:100\n"
+            "MaxSessions 10\n"
             "LogLevel ERROR\n"
             "Subsystem sftp internal-sftp\n"
         )
@@ -226,6 +236,7 @@ class SshLab:
         """Restart sshd on ``node`` accepting no client key (or the usual one again)."""
         empty = self.dir / "no_keys"
         empty.write_text("")
+        empty.chmod(0o600)
         conf = self._server_config(node, empty if refuse else None)
         (self.dir / f"sshd_{node}.conf").write_text(conf)
         self.start(node)
