@@ -22,7 +22,8 @@ and count where they can answer: not on a far host that drops echo
 lost probe is read as the MTU). The table gives, per fault class, how many
 labs had it and how often each tool disagreed; a lab counts in every class
 it has. ``--log FILE`` appends one JSON line per seed (resumable evidence);
-``--table-from FILE...`` prints the table of such logs (one record per seed). Run as root::
+``--table-from FILE...`` prints the table of such logs (one record per seed),
+held again to the current truth (what the tools said is kept). Run as root::
 
     python3 bench/oracle_bench.py [--seeds 300] [--start 0] [--json OUT] [--log FILE]
 """
@@ -143,6 +144,26 @@ def one_seed(seed: int, timeout_s: float, family: int = 4) -> dict[str, Any]:
     return rec
 
 
+def rejudge(rec: dict[str, Any]) -> dict[str, Any]:
+    """``rec`` (a --log line) held again to the truth of today's oracle: what
+    the tools said is kept, the truth and the differences are recomputed."""
+    drawn = draw(rec["seed"])
+    t = truth(drawn.topology, rec.get("family", 4))
+    addresses = names(drawn.topology)
+    fwd = min(t.forward_mtu, EXPECT)
+    tools: dict[str, Any] = {}
+    for tool, cell in rec["tools"].items():
+        cell = dict(cell)
+        if tool.startswith("jumbopath") and isinstance(cell.get("got"), dict):
+            cell["differences"] = list(compare(t, cell["got"], addresses, EXPECT))
+        elif not tool.startswith("jumbopath"):
+            got = cell.get("got")
+            ok = isinstance(got, int) and min(got, EXPECT) == fwd
+            cell["differences"] = [] if ok else [f"forward path_mtu: truth {fwd}, tool {got}"]
+        tools[tool] = cell
+    return {**rec, "classes": list(drawn.classes), "tools": tools}
+
+
 def report(records: Sequence[dict[str, Any]]) -> str:
     """Per class: labs, and per tool ``disagreed/answered (rate)``."""
     rows = []
@@ -177,7 +198,7 @@ def main() -> None:
             for line in path.read_text().splitlines():
                 if line.strip():
                     rec = json.loads(line)
-                    by_seed[rec["seed"]] = rec
+                    by_seed[rec["seed"]] = rejudge(rec)
         print(report([by_seed[s] for s in sorted(by_seed)]))
         print(f"\n{len(by_seed)} seeds, {min(by_seed, default=0)}..{max(by_seed, default=0)}")
         return

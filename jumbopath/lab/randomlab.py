@@ -25,11 +25,16 @@ them, host routes first) and these lab facts, never from jumbopath:
   so a router that drops big packets still answers time exceeded for them.
 * A veth receives frames up to its MTU + 4 bytes (room for a VLAN tag,
   LAB-NOTES.md): a host or router NIC, and a switch port at its bridge's
-  largest MTU (no nftables rule; the kernel's check allows MTU + 4 both in
-  and out), pass MTU + 4.
+  largest MTU (no nftables rule there), pass MTU + 4.
 * A switch port below its bridge's largest port drops frames above its MTU
   exactly, in both directions (the nftables rules of
   :func:`jumbopath.lab.scripts.port_rules`).
+* A switch sends nothing above the MTU of the port it leaves by, exactly,
+  even at the bridge's largest MTU: br_netfilter is loaded on these machines
+  (``net.bridge.bridge-nf-call-iptables = 1`` in every namespace), and its
+  output path drops a DF packet longer than the port's MTU, where the
+  bridge alone would pass MTU + 4 (seen: a bridge of two 8000 ports passes
+  8000, not 8004, with ping -M do, IPv4 and IPv6).
 * Replies come back on the return path. IPv4 echo replies leave without DF
   (Linux's ICMP socket uses ``IP_PMTUDISC_DONT``): the far host and every
   router fragment them, and only silent limits can drop the pieces. IPv6
@@ -43,7 +48,8 @@ them, host routes first) and these lab facts, never from jumbopath:
   answers): the return path does not count.
 
 Only limits a probe can observe count: each is smaller than every earlier
-one on the path.
+one on the path. Silent limits between the same two hosts/routers are one
+(no probe tells them apart): the tighter stands for both.
 """
 
 from __future__ import annotations
@@ -298,7 +304,12 @@ def truth(topo: Topology, family: int = 4, src: str = SOURCE, dst: str = FAR) ->
     elements = _elements(plan, topo, forward, noptb, src)
     limits: list[Limit] = []
     for cap, lim in elements:
-        if not limits or cap < limits[-1].mtu:
+        if limits and cap >= limits[-1].mtu:
+            continue
+        last = limits[-1] if limits else None
+        if last and last.kind == lim.kind == "silent" and _at(last) == _at(lim):
+            limits[-1] = lim  # the same stretch: the tighter stands for both
+        else:
             limits.append(lim)
     forward_mtu = min((cap for cap, _ in elements), default=65535)
     return_mtu, return_limit = _return(plan, topo, back, noptb, family)
@@ -409,7 +420,7 @@ def _mtu_of(topo: Topology, node: str, peer: str) -> int:
 
 
 def _port_cap(plan: Plan, topo: Topology, sw: str, peer: str) -> int:
-    """What a switch port passes: its MTU under a nftables rule, MTU + 4 at the top."""
+    """What a switch port receives: its MTU under a nftables rule, MTU + 4 at the top."""
     mtu = _mtu_of(topo, sw, peer)
     top = max(_mtu_of(topo, sw, p) for _, p in plan.by_node[sw])
     return mtu if mtu < top else mtu + VETH_SLACK
@@ -429,8 +440,8 @@ def _elements(
     out: list[tuple[int, Limit]] = []
     for i, (u, v) in enumerate(zip(path, path[1:], strict=False)):
         after, before = _around(plan, path, i)
-        if plan.kind[u] is Switch:
-            out.append((_port_cap(plan, topo, u, v), Limit("silent", 0, u, v, after, before)))
+        if plan.kind[u] is Switch:  # br_netfilter: exact, also at the bridge's top
+            out.append((_mtu_of(topo, u, v), Limit("silent", 0, u, v, after, before)))
         else:
             mtu = _mtu_of(topo, u, v)
             kind = "local" if u == src else "silent" if u in noptb else "ptb"
@@ -443,6 +454,10 @@ def _elements(
             cap = _mtu_of(topo, v, u) + VETH_SLACK
         out.append((cap, Limit("silent", 0, v, u, back_after, before)))
     return [(cap, _with_mtu(lim, cap)) for cap, lim in out]
+
+
+def _at(lim: Limit) -> tuple[str | None, str]:
+    return (lim.after, lim.before)
 
 
 def _with_mtu(lim: Limit, mtu: int) -> Limit:

@@ -111,24 +111,28 @@ def test_receiving_nic_passes_its_mtu_plus_four() -> None:
     assert t.path_mtu == 1504
 
 
-def test_a_bigger_bystander_port_makes_a_9000_port_exact() -> None:
-    """A bystander port at 9216 raises the bridge: the 9000 port toward far gets
-    the nftables rule (exactly 9000) instead of the veth's 9004."""
-    base = chain(1, dst=FAR)
-    bigger = Topology(
-        nodes=(*base.nodes, Host("by")),
-        links=(*base.links, Link("sw-dst", "by", 9216, 9216)),
+def test_a_switch_sends_no_more_than_its_port_mtu_even_at_the_top() -> None:
+    """src ─ sw-src ─ r1 ─9000┆8000─ sw-dst ─8000┆9000─ far: both switch ports are
+    the bridge's largest (no nftables rule). sw-dst receives 8004 from r1 (a
+    veth) but br_netfilter sends at most 8000 toward far: one silent stretch
+    r1-far at 8000 (ping -M do agrees in the lab)."""
+    topo = chain(1, mtus={("sw-dst", "r1"): 8000, ("sw-dst", FAR): 8000}, dst=FAR)
+    t = truth(topo)
+    assert t.limits_below(9000) == (Limit("silent", 8000, "sw-dst", FAR, "r1", FAR),)
+    assert t.path_mtu == 8000
+
+
+def test_silent_limits_on_one_stretch_are_one() -> None:
+    """r1 without PTB at 4000, then sw-dst's port toward far at 1500: both between
+    r1 and far, so one silent limit (the tighter) stands for both."""
+    topo = chain(1, mtus={("r1", "sw-dst"): 4000, ("sw-dst", FAR): 1500}, dst=FAR)
+    assert truth(topo.with_faults(NoPTB("r1"))).limits_below(9000) == (
+        Limit("silent", 1500, "sw-dst", FAR, "r1", FAR),
     )
-    assert truth(base).forward_mtu == 9000  # src's own 9000 interface
-    assert truth(base).limits_below(9005) == (Limit("local", 9000, SOURCE, "sw-src", None, "r1"),)
-    wide = chain(1, mtus={(SOURCE, "sw-src"): 9216, ("sw-src", SOURCE): 9216}, dst=FAR)
-    wide = Topology(
-        nodes=(*wide.nodes, Host("by")),
-        links=(*wide.links, Link("sw-dst", "by", 9216, 9216)),
+    assert truth(topo).limits_below(9000) == (  # with PTB: two limits
+        Limit("ptb", 4000, "r1", "sw-dst", "r1", FAR),
+        Limit("silent", 1500, "sw-dst", FAR, "r1", FAR),
     )
-    # sw-src: ports 9216 (src) and 9000 (r1): the r1 port is exact at 9000
-    assert truth(wide).limits[1] == Limit("silent", 9000, "sw-src", "r1", SOURCE, "r1")
-    assert truth(bigger).forward_mtu == 9000
 
 
 def test_local_nic() -> None:
