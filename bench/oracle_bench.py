@@ -23,7 +23,8 @@ lost probe is read as the MTU). The table gives, per fault class, how many
 labs had it and how often each tool disagreed; a lab counts in every class
 it has. ``--log FILE`` appends one JSON line per seed (resumable evidence);
 ``--table-from FILE...`` prints the table of such logs (one record per seed),
-held again to the current truth (what the tools said is kept). Run as root::
+held again to the current truth (what the tools said is kept), after one line
+per jumbopath disagreement. Run as root::
 
     python3 bench/oracle_bench.py [--seeds 300] [--start 0] [--json OUT] [--log FILE]
 """
@@ -199,6 +200,13 @@ def main() -> None:
                 if line.strip():
                     rec = json.loads(line)
                     by_seed[rec["seed"]] = rejudge(rec)
+        for seed in sorted(by_seed):
+            rec = by_seed[seed]
+            for tool in TOOLS[:2]:
+                diffs = rec["tools"].get(tool, {}).get("differences")
+                if diffs:
+                    print(f"seed {seed} ({','.join(rec['classes'])}) {tool}: {'; '.join(diffs)}")
+        print()
         print(report([by_seed[s] for s in sorted(by_seed)]))
         print(f"\n{len(by_seed)} seeds, {min(by_seed, default=0)}..{max(by_seed, default=0)}")
         return
