@@ -13,7 +13,9 @@ far host that drops echo (:class:`DropEcho`)::
           └──────────── rx ───────────┘   (return path, when drawn)
 
 ECMP and overlays are left out on purpose: the tool's handling of them is
-still being built, and their truth needs the flow hash.
+still being built, and their truth needs the flow hash. A far host that
+drops echo gets loss on every size only, never big-frame loss: the soak
+that finds the latter needs echo.
 
 :func:`truth` derives what a correct tool must measure from the
 :class:`~jumbopath.lab.plan.Plan` (the routes exactly as the lab installs
@@ -230,7 +232,7 @@ def draw(seed: int) -> RandomLab:
         routes.append(Route(FAR, SOURCE, "rx"))
         routes.append(Route(SOURCE, FAR, "r1"))
         routes += [Route(a, FAR, b) for a, b in zip(routers, routers[1:], strict=False)]
-    links = _limits(rng, links, routers, SOURCE)
+    links = _limits(rng, links, SOURCE)
     faults: list[Fault] = []
     all_routers = [*routers, *(["rx"] if routes else [])]
     for r in all_routers:
@@ -248,7 +250,7 @@ def draw(seed: int) -> RandomLab:
     return RandomLab(seed, topo, classify(topo))
 
 
-def _limits(rng: random.Random, links: list[Link], routers: list[str], src: str) -> list[Link]:
+def _limits(rng: random.Random, links: list[Link], src: str) -> list[Link]:
     """Put 0-3 limits (MTUs below 9000) on random link ends; the source's end
     rarely (a local NIC)."""
     out = list(links)
