@@ -523,7 +523,9 @@ def compare(
     agrees). Each difference is ``field: truth X, tool Y``. Compared: status,
     path MTU (capped at ``expected``), direction, and for a forward break the
     tightest limit's kind and place (``after``/``before`` mapped to node
-    names), or the whole ``breaks`` list when the result has one."""
+    names), or the whole ``breaks`` list when the result has one; a path
+    whose replies die on the way back must not show a break on the way there
+    (its break, if any, has cause ``return-path``)."""
     out: list[str] = []
     status = t.status(expected)
     if result.get("status") != status:
@@ -539,6 +541,11 @@ def compare(
     if said is not None and said != direction and not t.echo_filtered:
         out.append(f"direction: truth {direction}, tool {said}")
     if direction != "forward":
+        brk = result.get("break")
+        located = isinstance(brk, Mapping) and brk.get("kind") not in (None, "none")
+        if located and isinstance(brk, Mapping) and brk.get("cause") != "return-path":
+            seen = _seen(brk, addresses)
+            out.append(f"break: truth on the way back (return-path), tool {seen}")
         return tuple(out)
     if isinstance(result.get("breaks"), list):
         want_list = [_place(lim) for lim in t.limits_below(expected)]

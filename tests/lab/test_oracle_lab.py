@@ -57,8 +57,8 @@ SEEDS = [
     known(
         162,
         "return-limit: requests up to 1492 reach far (its IcmpInEchos counts them) but "
-        "replies over 1280 die at swf's port toward rx: check and trace say direction "
-        "forward with a silent break r1-far; truth return",
+        "replies over 1280 die at swf's port toward rx: check and trace put a silent "
+        "break r1-far on the way there (direction forward, or none from check); truth return",
     ),
     known(
         100,

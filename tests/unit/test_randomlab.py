@@ -230,3 +230,19 @@ def test_compare_agrees_and_names_each_difference() -> None:
         "status: truth below, tool ok",
         "path_mtu: truth 1500, tool 9000",
     )
+
+
+def test_compare_a_return_path_drop_is_no_break_on_the_way_there() -> None:
+    topo = asymmetric(1500, True)
+    t, addrs = truth(topo, 6), names(topo)
+    plan = Plan(topo)
+    r1, far = plan.addr(("r1", "sw0"), 6), plan.addr((FAR, "swf"), 6)
+    back = {"kind": "silent", "cause": "return-path", "after": far, "before": None}
+    there = {"kind": "silent", "cause": "silent-drop", "after": r1, "before": far}
+    ok = {"status": "below", "path_mtu": 1500, "direction": "return", "break": back}
+    assert compare(t, ok, addrs) == ()
+    assert compare(t, {**ok, "direction": None}, addrs) == ()  # no claim made
+    assert compare(t, {**ok, "direction": "forward", "break": there}, addrs) == (
+        "direction: truth return, tool forward",
+        "break: truth on the way back (return-path), tool ('silent', 'r1', 'far')",
+    )
