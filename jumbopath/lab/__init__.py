@@ -69,7 +69,8 @@ Modules: :mod:`~jumbopath.lab.topology` (nodes, links, routes, the
 :mod:`~jumbopath.lab.warmup`, :mod:`~jumbopath.lab.safety` (teardown safety
 net, stale labs), :mod:`~jumbopath.lab.network` (the :class:`Lab`) and
 :mod:`~jumbopath.lab.claim` (what check must find on a lab, and whether it
-did: the demo's self-check).
+did: the demo's self-check); :mod:`~jumbopath.lab.randomlab` draws labs from
+a seed and derives their truth (the oracle of ``tests/lab/test_oracle_lab.py``).
 """
 
 from __future__ import annotations

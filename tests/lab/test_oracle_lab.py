@@ -1,0 +1,102 @@
+"""``check`` and ``trace`` held to the truth of random labs (fixed seeds).
+
+Each seed draws a lab with :func:`jumbopath.lab.randomlab.draw` (see its
+docstring for the shape) and its truth comes from the topology alone
+(:func:`~jumbopath.lab.randomlab.truth`). The lab is built once; from
+``src``, ``check --json --expect 9000`` and ``trace --json --expect 9000``
+toward ``far`` (IPv4, and IPv6 on some) must give the truth's status, path
+MTU, direction and break place (the whole ``breaks`` list once results carry
+one). The seeds cover every fault class; ``bench/oracle_bench.py`` runs
+hundreds more. A seed where jumbopath disagrees stays here as a strict xfail
+naming what differs: it fails the suite once fixed, so the mark goes then.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from jumbopath.lab import Lab
+from jumbopath.lab.randomlab import FAR, SOURCE, compare, draw, names, truth
+
+EXPECT = 9000
+EXIT = {"ok": 0, "below": 1, "degraded": 1}
+
+
+def known(seed: int, reason: str) -> pytest.ParameterSet:
+    return pytest.param(seed, marks=pytest.mark.xfail(strict=True, reason=reason))
+
+
+# seed: classes (IPv6 too where listed in V6)
+SEEDS = [
+    32,  # clean
+    183,  # local-nic
+    10,  # single-ptb
+    known(
+        190,
+        "single-silent: IPv6 with src's own switch port (sw0 toward src) at 4000 below src's "
+        "9000 NIC: check and trace end inconclusive (status error, exit 3, path MTU 3000); "
+        "truth below at 4000 (ping -M do agrees; IPv4 and a port further on are right)",
+    ),
+    known(
+        287,
+        "multi-limit: r1's egress at 8000 (too big) then swf's port toward far at 1492 "
+        "(silent): path MTU right, but the break is kind ptb (the first limit's); truth silent",
+    ),
+    20,  # multi-limit, no-ptb
+    known(
+        155,
+        "multi-limit, no-ptb: r2's 8950 egress (too big) then r3's 4000 egress without PTB: "
+        "the break names r2-r3 (ptb, the first limit); the tightest is silent at r3-far",
+    ),
+    67,  # big-loss
+    29,  # single-silent, all-loss
+    89,  # single-silent, asymmetric
+    known(
+        162,
+        "return-limit: requests up to 1492 reach far (its IcmpInEchos counts them) but "
+        "replies over 1280 die at swf's port toward rx: check and trace put a silent "
+        "break r1-far on the way there (direction forward, or none from check); truth return",
+    ),
+    known(
+        100,
+        "return-limit: replies over 8004 die at rx's 8000 NIC on the way back; check says "
+        "return, trace says direction forward",
+    ),
+    229,  # echo-filtered
+    known(
+        128,
+        "echo-filtered: far's NIC at 4000 passes 4004 (ping -M do with the filter off), "
+        "but the TCP search reports 4009: its evidence has 4009 answered, 4004 and 4005 "
+        "lost, 4003 answered",
+    ),
+    49,  # multi-limit, echo-filtered
+    28,  # local-nic, multi-limit, asymmetric
+]
+V6 = {10, 190, 20, 162, 89}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_oracle(seed: int) -> None:
+    drawn = draw(seed)
+    addresses = names(drawn.topology)
+    differences: list[str] = []
+    with Lab(drawn.topology) as lab:
+        for family in (4, 6) if seed in V6 else (4,):
+            t = truth(drawn.topology, family)
+            for cmd in ("check", "trace"):
+                lab.run(SOURCE, ["ip", f"-{family}", "route", "flush", "cache"])
+                argv = [sys.executable, "-m", "jumbopath", cmd, "--json", "--expect", str(EXPECT)]
+                done = lab.run(SOURCE, [*argv, lab.addr(FAR, family)], timeout=120)
+                where = f"{cmd} IPv{family}"
+                if done.returncode != EXIT[t.status(EXPECT)]:
+                    differences.append(f"{where}: exit {done.returncode}")
+                try:
+                    result = json.loads(done.stdout)["results"][0]
+                except (ValueError, KeyError, IndexError):
+                    differences.append(f"{where}: no JSON result: {done.stderr[-300:]}")
+                    continue
+                differences += [f"{where}: {d}" for d in compare(t, result, addresses, EXPECT)]
+    assert not differences, (drawn.classes, differences)
