@@ -35,6 +35,7 @@ RTA_DST = 1
 RTA_OIF = 4
 RTA_GATEWAY = 5
 RTA_PREFSRC = 7
+RTA_VIA = 18
 RTA_IP_PROTO = 27
 RTA_SPORT = 28
 RTA_DPORT = 29
@@ -61,6 +62,9 @@ class Route:
     """Next hop (None: the destination is on the link)."""
     source: str | None
     """Source address the kernel would use."""
+    foreign_gateway: bool = False
+    """The next hop is of the other family (an IPv4 route via an IPv6 link-local
+    address, RFC 5549): it cannot be the address an IPv4 probe is sent to."""
 
 
 def _align(n: int) -> int:
@@ -123,7 +127,12 @@ def _route(family: int, body: bytes) -> Route | None:
             return None
         return socket.inet_ntop(_AF[family], raw)
 
-    return Route(struct.unpack("=I", oif)[0], address(RTA_GATEWAY), address(RTA_PREFSRC))
+    ifindex = struct.unpack("=I", oif)[0]
+    via = attrs.get(RTA_VIA, b"")
+    if len(via) == 2 + 16 and struct.unpack_from("=H", via)[0] == socket.AF_INET6:
+        gateway = socket.inet_ntop(socket.AF_INET6, via[2:])
+        return Route(ifindex, gateway, address(RTA_PREFSRC), foreign_gateway=family == 4)
+    return Route(ifindex, address(RTA_GATEWAY), address(RTA_PREFSRC))
 
 
 class RouteLookup:

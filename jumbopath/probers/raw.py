@@ -283,7 +283,7 @@ class RawProber:
         """The route of a TCP flow when the kernel sends it another way than the raw
         socket's port-less lookup would (a multipath route hashing on ports); else None."""
         flow = self._route(target, socket.IPPROTO_TCP, sport, dport)
-        if flow is None or flow.source is None:
+        if flow is None or flow.source is None or flow.foreign_gateway:
             return None
         raw = self._route(target, socket.IPPROTO_TCP, 0, 0)
         return flow if flow != raw else None

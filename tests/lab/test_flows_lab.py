@@ -160,7 +160,38 @@ def test_a_multipath_route_on_this_host_names_the_bad_uplink(
     assert sum(g["passing"] for g in named.values()) == flows["passing"]
     assert r["break"]["kind"] == "partial"
     assert r["break"]["before"] in lab.addrs(bad, family)
-    assert wall_s < 8  # the bench measures it: about 1.7 s (the target is 2 s)
+    assert wall_s < 20  # bounded even on a loaded machine; bench/flows_bench.py times it
+
+
+def test_link_local_next_hops_are_followed_and_named(uplinks: tuple[Lab, str]) -> None:
+    """IPv6 next hops given by their link-local addresses (as BGP unnumbered sets them)."""
+    lab, bad = uplinks
+    dst = lab.addr("dst", 6)
+    prefix = dst.rsplit(":", 1)[0] + ":/64"
+    link_local = {}
+    hops = []
+    for r in ("r1", "r2"):
+        iface = lab.iface(r, f"sw{r[1]}")
+        out = lab.run(r, ["ip", "-6", "-o", "addr", "show", "dev", iface, "scope", "link"]).stdout
+        found = re.search(r"inet6 (fe80::[0-9a-f:]+)/", out)
+        assert found, out
+        link_local[r] = found.group(1)
+        hops += ["nexthop", "via", link_local[r], "dev", lab.iface("src", f"sw{r[1]}")]
+    before = lab.run("src", ["ip", "-6", "route", "show", prefix]).stdout
+    assert "2001:db8" in before  # the global next hops one_uplink_at set
+    lab.run("src", ["ip", "-6", "route", "replace", prefix, *hops], check=True)
+    try:
+        rc, doc = run_check(lab, dst)
+        r = only(doc)
+        assert (r["status"], r["path_mtu"], r["cause"], rc) == ("below", 1500, "partial-flows", 1)
+        bad_legs = [(g["interface"], g["next_hop"]) for g in r["flows"]["legs"] if g["failing"]]
+        assert bad_legs == [(lab.iface("src", f"sw{bad[1]}"), link_local[bad])]
+    finally:
+        hops = []
+        for r in ("r1", "r2"):
+            via = lab.addr(r, 6, f"sw{r[1]}")
+            hops += ["nexthop", "via", via, "dev", lab.iface("src", f"sw{r[1]}")]
+        lab.run("src", ["ip", "-6", "route", "replace", prefix, *hops], check=True)
 
 
 @pytest.fixture(scope="module")

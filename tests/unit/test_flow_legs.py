@@ -51,6 +51,9 @@ def test_a_route_answer_gives_interface_next_hop_and_source() -> None:
     gw6 = socket.inet_pton(socket.AF_INET6, "fe80::2")
     on_link = answer(3, 6, attr(legs.RTA_OIF, struct.pack("=I", 3)), attr(legs.RTA_GATEWAY, gw6))
     assert legs.parse(6, on_link, 3) == legs.Route(3, "fe80::2", None)
+    via6 = struct.pack("=H", socket.AF_INET6) + gw6  # RFC 5549: IPv4 via an IPv6 next hop
+    rfc5549 = answer(4, 4, attr(legs.RTA_OIF, struct.pack("=I", 3)), attr(legs.RTA_VIA, via6))
+    assert legs.parse(4, rfc5549, 4) == legs.Route(3, "fe80::2", None, foreign_gateway=True)
     error = struct.pack("=IHHIIi", 20, legs.NLMSG_ERROR, 0, 7, 0, -101)
     assert legs.parse(4, error, 7) is None
 
