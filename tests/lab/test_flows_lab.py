@@ -86,6 +86,10 @@ def test_one_ecmp_leg_at_1500_is_a_partial_break(ecmp: tuple[Lab, str, str]) -> 
     assert 0 < flows["failing"] < flows["tested"] == 32
     assert flows["failing_mtu"] == 1500
     assert flows["parted_after"] in lab.addrs("r0", 4)
+    # Every flow leaves this host by the same leg, toward r0: the split is further on.
+    (leg,) = flows["legs"]
+    assert leg["next_hop"] in lab.addrs("r0", 4) and leg["interface"] == lab.iface("src", "swa")
+    assert (leg["passing"], leg["failing"]) == (flows["passing"], flows["failing"])
     assert r["break"]["kind"] == "partial"
     assert r["break"]["before"] in lab.addrs(bad, 4)
     # One flow alone (echo) sees nothing: that is why the flows are on by default.
@@ -170,13 +174,13 @@ def test_link_local_next_hops_are_followed_and_named(uplinks: tuple[Lab, str]) -
     prefix = dst.rsplit(":", 1)[0] + ":/64"
     link_local = {}
     hops = []
-    for r in ("r1", "r2"):
-        iface = lab.iface(r, f"sw{r[1]}")
-        out = lab.run(r, ["ip", "-6", "-o", "addr", "show", "dev", iface, "scope", "link"]).stdout
-        found = re.search(r"inet6 (fe80::[0-9a-f:]+)/", out)
-        assert found, out
-        link_local[r] = found.group(1)
-        hops += ["nexthop", "via", link_local[r], "dev", lab.iface("src", f"sw{r[1]}")]
+    for router in ("r1", "r2"):
+        iface = lab.iface(router, f"sw{router[1]}")
+        argv = ["ip", "-6", "-o", "addr", "show", "dev", iface, "scope", "link"]
+        found = re.search(r"inet6 (fe80::[0-9a-f:]+)/", lab.run(router, argv).stdout)
+        assert found, iface
+        link_local[router] = found.group(1)
+        hops += ["nexthop", "via", link_local[router], "dev", lab.iface("src", f"sw{router[1]}")]
     before = lab.run("src", ["ip", "-6", "route", "show", prefix]).stdout
     assert "2001:db8" in before  # the global next hops one_uplink_at set
     lab.run("src", ["ip", "-6", "route", "replace", prefix, *hops], check=True)
@@ -188,9 +192,9 @@ def test_link_local_next_hops_are_followed_and_named(uplinks: tuple[Lab, str]) -
         assert bad_legs == [(lab.iface("src", f"sw{bad[1]}"), link_local[bad])]
     finally:
         hops = []
-        for r in ("r1", "r2"):
-            via = lab.addr(r, 6, f"sw{r[1]}")
-            hops += ["nexthop", "via", via, "dev", lab.iface("src", f"sw{r[1]}")]
+        for router in ("r1", "r2"):
+            via = lab.addr(router, 6, f"sw{router[1]}")
+            hops += ["nexthop", "via", via, "dev", lab.iface("src", f"sw{router[1]}")]
         lab.run("src", ["ip", "-6", "route", "replace", prefix, *hops], check=True)
 
 
