@@ -158,6 +158,10 @@ class RouteLookup:
                 found = parse(family, data, self._seq)
                 if found is not None or _answers(data, self._seq):
                     return found
+        except TimeoutError:
+            self._broken = True  # a kernel that does not answer once is not asked again
+            self.close()
+            return None
         except (OSError, ValueError):
             return None
         return None

@@ -146,3 +146,18 @@ def test_a_check_names_the_leg_the_failing_flows_leave_by() -> None:
     console.print(render_check(report))
     flows_line = next(line for line in console.export_text().splitlines() if "flows:" in line)
     assert "leg1" in flows_line and "198.18.2.2" in flows_line
+
+
+def test_the_kernel_answers_a_flow_lookup_for_loopback() -> None:
+    """The real kernel parses our message (no root needed, no packet sent): loopback
+    is on ``lo``, with no next hop and itself as the source."""
+    lookup = legs.RouteLookup()
+    try:
+        found = lookup.route(4, "127.0.0.1", socket.IPPROTO_TCP, 50000, 33435)
+        assert found is not None
+        assert (legs.interface_name(found.ifindex), found.gateway) == ("lo", None)
+        assert found.source == "127.0.0.1"
+        again = lookup.route(4, "127.0.0.2", socket.IPPROTO_UDP)  # the same socket, again
+        assert again is not None and again.ifindex == found.ifindex
+    finally:
+        lookup.close()
