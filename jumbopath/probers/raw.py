@@ -293,8 +293,9 @@ class RawProber:
         if request.protocol is Protocol.TCP:
             proto = socket.IPPROTO_TCP
             dport = request.port if request.port is not None else TCP_DEFAULT_PORT
-        elif request.protocol is Protocol.UDP and request.port is not None:
-            proto, dport = socket.IPPROTO_UDP, request.port
+        elif request.protocol is Protocol.UDP:
+            proto = socket.IPPROTO_UDP
+            dport = request.port if request.port is not None else UDP_BASE_PORT
         else:
             return None
         if request.flow is None:
@@ -353,12 +354,15 @@ class RawProber:
         """A one-way probe: UDP to a closed port, answered by a small port unreachable.
 
         Without a flow or port, each probe gets its own destination port (as
-        traceroute does); with them, every probe of the flow has the same five
-        tuple, and the probe id after the nonce tells them apart.
+        traceroute does); with either, every probe of the flow has the same five
+        tuple (so ECMP and LAG hash it onto one leg), and the probe id after the
+        nonce tells them apart.
         """
         sock, sport = self._udp_socket(target.family, request.flow)
         if request.port is not None:
             dport = request.port
+        elif request.flow is not None:
+            dport = UDP_BASE_PORT
         else:
             dport = UDP_BASE_PORT + self._udp_count % UDP_PORTS
             self._udp_count += 1

@@ -167,6 +167,36 @@ def test_a_multipath_route_on_this_host_names_the_bad_uplink(
     assert wall_s < 20  # bounded even on a loaded machine; bench/flows_bench.py times it
 
 
+def test_a_udp_flow_keeps_its_uplink(uplinks: tuple[Lab, str]) -> None:
+    """UDP flow probes (a host that answers no TCP) keep one five tuple per flow, so
+    each stays on the uplink the kernel hashes it onto: one on the bad uplink never
+    carries 9000, one on the good uplink always does."""
+    lab, bad = uplinks
+    dst = lab.addr("dst", 4)
+    bad_iface = lab.iface("src", f"sw{bad[1]}")
+    on: dict[bool, int] = {}
+    for port in range(50000, 50032):
+        argv = ["ip", "route", "get", dst, "ipproto", "udp", "sport", str(port), "dport", "33434"]
+        on.setdefault(f" dev {bad_iface} " in lab.run("src", argv).stdout, port)
+    assert set(on) == {True, False}
+    script = (
+        "import sys, time\n"
+        "from jumbopath.model import ProbeRequest, Protocol, Reply\n"
+        "from jumbopath.probers.base import Target\n"
+        "from jumbopath.probers.raw import RawProber\n"
+        "p = RawProber(); t = Target(sys.argv[1], sys.argv[1], 4)\n"
+        "tokens = {p.send(t, ProbeRequest(i, 9000, protocol=Protocol.UDP, flow=int(port))): port\n"
+        "          for i, port in enumerate(sys.argv[2:] * 3)}\n"
+        "answered = []; end = time.monotonic() + 1.5\n"
+        "while time.monotonic() < end:\n"
+        "    answered += [tokens[k] for k, o in p.receive(0.1) if isinstance(o, Reply)]\n"
+        "print(' '.join(sorted(answered)))\n"
+    )
+    argv = [sys.executable, "-c", script, dst, str(on[True]), str(on[False])]
+    out = lab.run("src", argv)
+    assert out.stdout.split() == [str(on[False])] * 3, out.stderr
+
+
 def test_link_local_next_hops_are_followed_and_named(uplinks: tuple[Lab, str]) -> None:
     """IPv6 next hops given by their link-local addresses (as BGP unnumbered sets them)."""
     lab, bad = uplinks
