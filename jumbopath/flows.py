@@ -24,11 +24,21 @@ member is never tried is at most ``k (1 - 1/k) ** n``. With the default of
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
 from jumbopath.confirm import loss_estimate, silences_needed
-from jumbopath.model import Flows, Outcome, ProbeRequest, Protocol, Reply, TooBig
+from jumbopath.model import (
+    FlowLeg,
+    Flows,
+    Leg,
+    Outcome,
+    ProbeRequest,
+    Protocol,
+    Reply,
+    TooBig,
+)
 from jumbopath.sizes import CONTROL_SIZE
 
 #: Source ports of flow probes: flow i uses FLOW_BASE_PORT + i.
@@ -234,3 +244,15 @@ class FlowCheck:
             probes_sent=self.probes_sent,
             elapsed_s=round(max(self._last, started) - started, 4),
         )
+
+
+def group_legs(flows: Flows, legs: Mapping[int, Leg | None]) -> tuple[FlowLeg, ...]:
+    """The flows counted by the leg out of this host each took (``legs``: by source
+    port), in the order the legs first appear; flows of no known leg are left out."""
+    counts: dict[Leg, list[int]] = {}
+    for verdict, ports in enumerate((flows.passing, flows.failing, flows.unknown)):
+        for port in ports:
+            leg = legs.get(port)
+            if leg is not None:
+                counts.setdefault(leg, [0, 0, 0])[verdict] += 1
+    return tuple(FlowLeg(leg, *n) for leg, n in counts.items())

@@ -392,6 +392,31 @@ class Break:
 
 
 @dataclass(frozen=True, slots=True)
+class Leg:
+    """The way out of this host one flow takes: the kernel's choice among the
+    next hops of a multipath route (its hash over addresses and ports)."""
+
+    interface: str | None
+    """Egress interface."""
+    next_hop: str | None
+    """Gateway address (None: the target is on the link)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowLeg:
+    """The flows that left this host by one leg, by verdict."""
+
+    leg: Leg
+    """Egress interface and next hop."""
+    passing: int
+    """Flows on this leg that carried the size."""
+    failing: int
+    """Flows on this leg that provably did not."""
+    unknown: int
+    """Flows on this leg that could not be judged."""
+
+
+@dataclass(frozen=True, slots=True)
 class Flows:
     """How many flows (source ports) carried the size: ECMP legs and LAG members."""
 
@@ -411,6 +436,9 @@ class Flows:
     """The largest size the failing flows carry, when measured."""
     parted_after: str | None = None
     """The last hop passing and failing flows share (where their paths part)."""
+    legs: tuple[FlowLeg, ...] = ()
+    """The legs out of this host the flows took (several: a multipath route on
+    this host); empty when the prober cannot tell."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,15 +23,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from jumbopath.engine import Job, drive
-from jumbopath.flows import FlowCheck, FlowConfig, FlowResult
+from jumbopath.flows import FlowCheck, FlowConfig, FlowResult, group_legs
 from jumbopath.locate import HopPacer, LocateConfig, Locator
 from jumbopath.measure import new_search, search_result, with_stage
 from jumbopath.model import (
     BreakKind,
     Cause,
     Direction,
+    Flows,
     Hop,
     PathResult,
+    ProbeRequest,
     Protocol,
     Stage,
     Status,
@@ -39,7 +41,7 @@ from jumbopath.model import (
 )
 from jumbopath.pathstate import CheckConfig, PathState
 from jumbopath.portscan import PortScan, PortScanConfig
-from jumbopath.probers.base import Prober, silence_floor_s, supports
+from jumbopath.probers.base import Prober, Target, leg_of, silence_floor_s, supports
 from jumbopath.search import MtuSearch, SearchConfig
 from jumbopath.soak import Soak, paced
 
@@ -136,11 +138,26 @@ def flows_stage(states: Sequence[PathState], prober: Prober, config: CheckConfig
     for s, check in jobs:
         found = check.abandon(prober.now())
         stage = Stage("flows", found.probes_sent, found.elapsed_s)
-        s.result = replace(with_stage(s.done(), stage), flows=found.flows)
+        flows = _with_legs(found.flows, s.target, prober)
+        s.result = replace(with_stage(s.done(), stage), flows=flows)
         if found.flows.failing and found.flows.passing:
             partial.append((s, found))
     if partial:
         _partial(partial, prober)
+
+
+def _with_legs(flows: Flows, target: Target, prober: Prober) -> Flows:
+    """``flows`` with the legs out of this host its flows took (the kernel's own
+    choice per flow, when the prober can ask it)."""
+    legs = {
+        port: leg_of(
+            prober,
+            target,
+            ProbeRequest(0, flows.size, protocol=flows.protocol, flow=port, port=flows.port),
+        )
+        for port in (*flows.passing, *flows.failing, *flows.unknown)
+    }
+    return replace(flows, legs=group_legs(flows, legs))
 
 
 def _partial(partial: Sequence[tuple[PathState, FlowResult]], prober: Prober) -> None:

@@ -26,8 +26,10 @@ from jumbopath.model import (
     Direction,
     Evidence,
     Finding,
+    FlowLeg,
     Flows,
     Hop,
+    Leg,
     PathResult,
     Protocol,
     Remark,
@@ -168,6 +170,16 @@ def flows_dict(f: Flows) -> dict[str, Any]:
         "unknown_ports": list(f.unknown),
         "failing_mtu": f.failing_mtu,
         "parted_after": f.parted_after,
+        "legs": [
+            {
+                "interface": g.leg.interface,
+                "next_hop": g.leg.next_hop,
+                "passing": g.passing,
+                "failing": g.failing,
+                "unknown": g.unknown,
+            }
+            for g in f.legs
+        ],
     }
 
 
@@ -422,6 +434,16 @@ def _flows(doc: Any) -> Flows | None:
         unknown=ports("unknown_ports"),
         failing_mtu=_mtu(doc, "failing_mtu"),
         parted_after=_str(doc, "parted_after"),
+        legs=tuple(_flow_leg(g) for g in _list(doc, "legs", 64) if isinstance(g, Mapping)),
+    )
+
+
+def _flow_leg(doc: Mapping[str, Any]) -> FlowLeg:
+    return FlowLeg(
+        Leg(_str(doc, "interface"), _str(doc, "next_hop")),
+        passing=_int(doc, "passing", 0, 65535) or 0,
+        failing=_int(doc, "failing", 0, 65535) or 0,
+        unknown=_int(doc, "unknown", 0, 65535) or 0,
     )
 
 

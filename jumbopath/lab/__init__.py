@@ -79,7 +79,15 @@ from jumbopath.lab.faults import DropEcho, Fault, Loss, NoPTB, NoTimeExceeded, R
 from jumbopath.lab.kernel import NETNS_DIR
 from jumbopath.lab.network import Lab
 from jumbopath.lab.plan import MAX_MEMBERS, MAX_SEGMENTS
-from jumbopath.lab.presets import chain, demo, diamond, one_leg_at, star
+from jumbopath.lab.presets import (
+    chain,
+    demo,
+    diamond,
+    one_leg_at,
+    one_uplink_at,
+    star,
+    two_uplinks,
+)
 from jumbopath.lab.safety import LabNamespace, cleanup_stale, lab_namespaces, remove_stale
 from jumbopath.lab.scripts import NFT_TABLE
 from jumbopath.lab.topology import (
@@ -126,6 +134,8 @@ __all__ = [
     "diamond",
     "lab_namespaces",
     "one_leg_at",
+    "one_uplink_at",
     "remove_stale",
     "star",
+    "two_uplinks",
 ]

@@ -159,3 +159,62 @@ def one_leg_at(lab: Lab, mtu: int = 1500) -> tuple[str, str]:
     lab.run("dst", ["ip", "route", "replace", src_net, "via", lab.addr(good, 4, "swb")], check=True)
     lab.set_mtu(f"sw{bad[1]}", bad, mtu)
     return good, bad
+
+
+def two_uplinks() -> Topology:
+    """A host that routes: two uplinks, each to its own router, both reaching ``dst``::
+
+              ┌─9000─ sw1 ─9000─ r1 ─9000─┐
+        src ──┤                           swb ─9000─ dst
+              └─9000─ sw2 ─9000─ r2 ─9000─┘
+
+    ``src`` has an address on each uplink; plain routes reach ``dst`` by
+    ``r1``. :func:`one_uplink_at` makes ``src``'s route multipath.
+    """
+    pairs = (
+        ("src", "sw1"), ("src", "sw2"), ("sw1", "r1"), ("sw2", "r2"),
+        ("r1", "swb"), ("r2", "swb"), ("swb", "dst"),
+    )  # fmt: skip
+    nodes: tuple[Node, ...] = (
+        Host("src"), Switch("sw1"), Switch("sw2"), Router("r1"), Router("r2"),
+        Switch("swb"), Host("dst"),
+    )  # fmt: skip
+    return Topology(nodes=nodes, links=tuple(Link(a, b) for a, b in pairs))
+
+
+def one_uplink_at(lab: Lab, mtu: int = 1500, families: Sequence[int] = (4, 6)) -> tuple[str, str]:
+    """In a running :func:`two_uplinks`: a multipath route on ``src`` toward ``dst``
+    (ports in the hash, ``fib_multipath_hash_policy=1``, set in ``src``'s namespace
+    only) and the uplink ICMP echo does not take at ``mtu`` (its switch's port
+    toward the router). Returns (the echo's router, the other one)."""
+    import re
+
+    for family in families:
+        dst = lab.addr("dst", family)
+        prefix = re.sub(r"\.\d+$", ".0/24", dst) if family == 4 else dst.rsplit(":", 1)[0] + ":/64"
+        hops = []
+        for r in ("r1", "r2"):
+            via = lab.addr(r, family, f"sw{r[1]}")
+            hops += ["nexthop", "via", via, "dev", lab.iface("src", f"sw{r[1]}")]
+        policy = f"net.ipv{family}.fib_multipath_hash_policy=1"
+        lab.run("src", ["sysctl", "-qw", policy], check=True)
+        lab.run("src", ["ip", f"-{family}", "route", "replace", prefix, *hops], check=True)
+    # The hash seed (src's own, Linux 6.11 and later) picks which uplink echo takes in
+    # each family; a few seeds give one where both families' echo takes the same.
+    for seed in range(1, 17):
+        lab.run("src", ["sysctl", "-qw", f"net.ipv4.fib_multipath_hash_seed={seed}"])
+        legs = set()
+        for family in families:
+            dst = lab.addr("dst", family)
+            out = lab.run("src", ["ping", f"-{family}", "-c1", "-W1", "-t", "1", dst]).stdout
+            legs |= {
+                r for r in ("r1", "r2") if any(f"From {a} " in out for a in lab.addrs(r, family))
+            }
+        if len(legs) == 1:
+            break
+    else:
+        raise LabError(f"echo from src does not take one uplink in every family: {sorted(legs)}")
+    (good,) = legs
+    bad = "r2" if good == "r1" else "r1"
+    lab.set_mtu(f"sw{bad[1]}", bad, mtu)
+    return good, bad

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from jumbopath.model import LocalRefused, Outcome, ProbeRequest
+from jumbopath.model import Leg, LocalRefused, Outcome, ProbeRequest
 from jumbopath.model import Protocol as Kind
 
 
@@ -58,6 +58,16 @@ def silence_floor_s(prober: Prober) -> float:
     """
     floor = getattr(prober, "silence_floor_s", 0.0)
     return float(floor) if isinstance(floor, (int, float)) else 0.0
+
+
+def leg_of(prober: Prober, target: Target, request: ProbeRequest) -> Leg | None:
+    """The leg out of this host the flow of ``request`` takes (the prober's ``leg``;
+    None when it cannot tell: the system's ping, an old kernel)."""
+    find = getattr(prober, "leg", None)
+    if not callable(find):
+        return None
+    found = find(target, request)
+    return found if isinstance(found, Leg) else None
 
 
 def supports(prober: Prober, protocol: Kind) -> bool:

@@ -41,6 +41,7 @@ from jumbopath.egress import sockaddr_of
 from jumbopath.errors import CannotMeasure, NoPrivilege
 from jumbopath.model import (
     Answer,
+    Leg,
     LocalRefused,
     Lost,
     Outcome,
@@ -55,6 +56,7 @@ from jumbopath.model import (
 from jumbopath.probers.base import Target
 from jumbopath.probers.icmp import ICMP4_UNREACH, ICMP6_UNREACH, SEND_ERRORS
 from jumbopath.probers.icmp import meminfo_drops as _meminfo_drops
+from jumbopath.probers.legs import Route, RouteLookup, interface_name, ip_header, pseudo_header
 from jumbopath.sizes import ICMP_OVERHEAD, TCP_OVERHEAD, UDP_OVERHEAD, next_plateau_below
 
 # Socket options from <linux/in.h> and <linux/in6.h> that Python does not export.
@@ -63,6 +65,9 @@ IP_PMTUDISC_PROBE = 3
 IPV6_MTU_DISCOVER = 23
 IPV6_PMTUDISC_PROBE = 3
 IPV6_DONTFRAG = 62
+IPV6_HDRINCL = 36
+#: Flows whose route is remembered at most (then the memory starts again).
+MAX_ROUTES = 4096
 
 # Receive-side socket options from <asm-generic/socket.h>: kernel receive
 # timestamps (struct timespec, CLOCK_REALTIME) and the count of packets the
@@ -166,6 +171,9 @@ class RawProber:
         loss this run inflicted on itself, never evidence about a path."""
         self._voided: list[int] = []
         self._open: dict[int, int] = {}  # token -> family, probes with no answer yet
+        self._lookup = RouteLookup()
+        self._routes: dict[tuple[int, str, int, int, int], Route | None] = {}
+        self._hdrincl: dict[int, socket.socket] = {}
 
     # ------------------------------------------------------------- sockets
 
@@ -244,10 +252,69 @@ class RawProber:
             self._tcp_ttl[family] = None
         return sock
 
+    def _hdrincl_socket(self, family: int) -> socket.socket:
+        """A raw TCP socket that sends whole IP packets (our header), for flows sent to
+        their own leg: the kernel routes each to the address it is sent to (the leg's
+        next hop) and keeps the header's destination (``FLOWI_FLAG_KNOWN_NH``)."""
+        sock = self._hdrincl.get(family)
+        if sock is None:
+            af = socket.AF_INET if family == 4 else socket.AF_INET6
+            sock = socket.socket(af, socket.SOCK_RAW, socket.IPPROTO_TCP)
+            if family == 4:
+                sock.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+            else:
+                sock.setsockopt(socket.IPPROTO_IPV6, IPV6_HDRINCL, 1)
+            sock.setblocking(False)
+            self._hdrincl[family] = sock
+        return sock
+
+    def _route(self, target: Target, proto: int, sport: int, dport: int) -> Route | None:
+        """The kernel's route for one flow (ports 0: what a raw socket gets), remembered."""
+        key = (target.family, target.address, proto, sport, dport)
+        if key not in self._routes:
+            if len(self._routes) >= MAX_ROUTES:
+                self._routes.clear()
+            self._routes[key] = self._lookup.route(
+                target.family, target.address, proto, sport, dport, target.scope_id
+            )
+        return self._routes[key]
+
+    def _own_leg(self, target: Target, sport: int, dport: int) -> Route | None:
+        """The route of a TCP flow when the kernel sends it another way than the raw
+        socket's port-less lookup would (a multipath route hashing on ports); else None."""
+        flow = self._route(target, socket.IPPROTO_TCP, sport, dport)
+        if flow is None or flow.source is None or flow.foreign_gateway:
+            return None
+        raw = self._route(target, socket.IPPROTO_TCP, 0, 0)
+        return flow if flow != raw else None
+
+    def leg(self, target: Target, request: ProbeRequest) -> Leg | None:
+        """The leg out of this host the flow of ``request`` takes (None: unknown)."""
+        if request.protocol is Protocol.TCP:
+            proto = socket.IPPROTO_TCP
+            dport = request.port if request.port is not None else TCP_DEFAULT_PORT
+        elif request.protocol is Protocol.UDP:
+            proto = socket.IPPROTO_UDP
+            dport = request.port if request.port is not None else UDP_BASE_PORT
+        else:
+            return None
+        if request.flow is None:
+            return None
+        route = self._route(target, proto, request.flow, dport)
+        if route is None:
+            return None
+        return Leg(interface_name(route.ifindex), route.gateway)
+
     def _source(self, target: Target) -> str:
         """The source address the kernel uses toward ``target`` (for TCP checksums)."""
         source = self._sources.get(target)
         if source is None:
+            # What the raw TCP socket's own lookup (no ports) picks; a UDP socket's
+            # lookup has ports, and a multipath route may give it another leg.
+            route = self._route(target, socket.IPPROTO_TCP, 0, 0)
+            if route is not None and route.source is not None:
+                source = self._sources[target] = route.source
+                return source
             af = socket.AF_INET if target.family == 4 else socket.AF_INET6
             with socket.socket(af, socket.SOCK_DGRAM) as probe:
                 probe.connect((target.address, 9))
@@ -258,11 +325,14 @@ class RawProber:
         return time.monotonic()
 
     def close(self) -> None:
-        for sock in [*self._socks.values(), *self._udp.values(), *self._tcp.values()]:
+        socks = [*self._socks.values(), *self._udp.values(), *self._tcp.values()]
+        for sock in [*socks, *self._hdrincl.values()]:
             sock.close()
         self._socks.clear()
         self._udp.clear()
         self._tcp.clear()
+        self._hdrincl.clear()
+        self._lookup.close()
 
     def ignored(self, target: Target) -> int:
         return self._ignored.get(target.address, 0)
@@ -284,12 +354,15 @@ class RawProber:
         """A one-way probe: UDP to a closed port, answered by a small port unreachable.
 
         Without a flow or port, each probe gets its own destination port (as
-        traceroute does); with them, every probe of the flow has the same five
-        tuple, and the probe id after the nonce tells them apart.
+        traceroute does); with either, every probe of the flow has the same five
+        tuple (so ECMP and LAG hash it onto one leg), and the probe id after the
+        nonce tells them apart.
         """
         sock, sport = self._udp_socket(target.family, request.flow)
         if request.port is not None:
             dport = request.port
+        elif request.flow is not None:
+            dport = UDP_BASE_PORT
         else:
             dport = UDP_BASE_PORT + self._udp_count % UDP_PORTS
             self._udp_count += 1
@@ -323,21 +396,37 @@ class RawProber:
         payload_len = max(request.size - TCP_OVERHEAD[target.family], NONCE_LEN)
         seq = self._probe_ids = (self._probe_ids + 1) & 0xFFFFFFFF
         header = TCP_HEADER.pack(sport, dport, seq, 0, 5 << 4, TCP_SYN, 65535, 0, 0)
-        if target.family == 4:
+        # A flow the kernel would route another way than this raw socket goes
+        # out of its own leg, to that leg's next hop, in a packet we head.
+        leg = self._own_leg(target, sport, dport) if request.flow is not None else None
+        if target.family == 4 or leg is not None:
             # Zero padding adds nothing to the checksum (RFC 1071), but counts in
             # the pseudo-header's length (RFC 9293 section 3.1).
-            pseudo = socket.inet_aton(self._source(target)) + socket.inet_aton(target.address)
-            pseudo += struct.pack("!BBH", 0, socket.IPPROTO_TCP, 20 + payload_len)
+            source = leg.source if leg is not None and leg.source else self._source(target)
+            pseudo = pseudo_header(
+                target.family, source, target.address, socket.IPPROTO_TCP, 20 + payload_len
+            )
             csum = checksum(pseudo + header + self.nonce)
             header = header[:16] + struct.pack("!H", csum) + header[18:]
         packet = header + self.nonce + bytes(payload_len - NONCE_LEN)
-        self._set_socket_ttl(target.family, sock, request.ttl, self._tcp_ttl)
+        address = sockaddr_of(target, 0)
+        if leg is not None and leg.source:
+            ttl = 64 if request.ttl is None else request.ttl
+            head = ip_header(
+                target.family, leg.source, target.address, socket.IPPROTO_TCP, len(packet), ttl
+            )
+            packet = head + packet
+            sock = self._hdrincl_socket(target.family)
+            hop = leg.gateway or target.address
+            address = (hop, 0) if target.family == 4 else (hop, 0, 0, leg.ifindex)
+        else:
+            self._set_socket_ttl(target.family, sock, request.ttl, self._tcp_ttl)
         self._next_token += 1
         sent = _Sent(
             self._next_token, target, sport, dport, request.size, self.now(), seq, payload_len
         )
         try:
-            sock.sendto(packet, sockaddr_of(target, 0))
+            sock.sendto(packet, address)
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)

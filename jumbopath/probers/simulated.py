@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 from jumbopath.model import (
     Answer,
+    Leg,
     LocalRefused,
     Outcome,
     ProbeRequest,
@@ -167,6 +168,16 @@ class SimulatedProber:
 
     def close(self) -> None:
         pass
+
+    def leg(self, target: Target, request: ProbeRequest) -> Leg | None:
+        """The leg a flow takes, named as a host's multipath route would name it:
+        ``leg<i>`` and the leg's first router."""
+        if request.flow is None or request.protocol is Protocol.ICMP:
+            return None
+        whole = self.paths[target.address]
+        path = whole.leg(request)
+        index = whole.legs.index(path) if whole.legs else 0
+        return Leg(f"leg{index}", path.routers[0].address if path.routers else None)
 
     def _lost(self, path: SimPath) -> bool:
         return path.loss > 0 and self._rng.random() < path.loss

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from jumbopath.model import Break, BreakKind, Cause, Finding, PathResult, Remark, Status
+from jumbopath.model import Break, BreakKind, Cause, Finding, Leg, PathResult, Remark, Status
 from jumbopath.safe import safe_text
 
 
@@ -398,12 +398,29 @@ def flows_sentence(r: PathResult) -> str | None:
         mtu = f" (they carry {f.failing_mtu})" if f.failing_mtu else ""
         return (
             f"{len(f.failing)} of {total} {how} flows do not carry {f.size} bytes{mtu}; "
-            f"their paths part from the others{where}; failing source ports: {ports} "
-            "(reproduce with a fixed source port)"
+            f"their paths part from the others{where}{_legs_clause(r)}; failing source "
+            f"ports: {ports} (reproduce with a fixed source port)"
         )
     if f.unknown and not f.passing:
         return f"the {total} {how} flows got no answer: the check over many flows says nothing"
     return None
+
+
+def _legs_clause(r: PathResult) -> str:
+    """Which legs out of this host the failing flows took, when none of them carried
+    the size (a multipath route on this host: the bad leg starts here)."""
+    assert r.flows is not None
+    bad = [g.leg for g in r.flows.legs if g.failing and not g.passing]
+    good = [g.leg for g in r.flows.legs if g.passing and not g.failing]
+    if not bad or not good:
+        return ""
+
+    def name(legs: list[Leg]) -> str:
+        return _join(
+            [f"{g.interface or '?'}" + (f" via {g.next_hop}" if g.next_hop else "") for g in legs]
+        )
+
+    return f" (the failing flows leave this host by {name(bad)}, the others by {name(good)})"
 
 
 def soak_sentence(r: PathResult) -> str | None:
