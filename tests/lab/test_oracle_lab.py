@@ -40,17 +40,9 @@ SEEDS = [
         "9000 NIC: check and trace end inconclusive (status error, exit 3, path MTU 3000); "
         "truth below at 4000 (ping -M do agrees; IPv4 and a port further on are right)",
     ),
-    known(
-        287,
-        "multi-limit: r1's egress at 8000 (too big) then swf's port toward far at 1492 "
-        "(silent): path MTU right, but the break is kind ptb (the first limit's); truth silent",
-    ),
+    287,  # multi-limit: the tightest limit is silent behind a "too big" router
     20,  # multi-limit, no-ptb
-    known(
-        155,
-        "multi-limit, no-ptb: r2's 8950 egress (too big) then r3's 4000 egress without PTB: "
-        "the break names r2-r3 (ptb, the first limit); the tightest is silent at r3-far",
-    ),
+    155,  # multi-limit, no-ptb: the tightest limit is silent behind a "too big" router
     67,  # big-loss
     29,  # single-silent, all-loss
     89,  # single-silent, asymmetric
