@@ -337,11 +337,24 @@ def test_bad_switches_files(text: str, words: str) -> None:
     )
 )
 def test_hostile_switches_documents(doc: Any) -> None:
+    """Any document is refused in one line naming its source, or read row for row."""
     try:
         spec = files.parse(doc, "fuzz")
-    except UsageError:
+    except UsageError as exc:
+        message = str(exc)
+        assert message.startswith("fuzz: ") and "\n" not in message
         return
-    build(spec.given, spec.hosts)
+    assert isinstance(doc, dict) or doc is None
+    rows = (doc or {}).get("switches") or []
+    assert len(spec.poll) + len(spec.given) == len(rows)
+    names = [p.name for p in spec.poll] + [g.name for g in spec.given]
+    assert len(set(names)) == len(names) and all(n.strip() for n in names)
+    assert len(spec.hosts) == len((doc or {}).get("hosts") or [])
+    assert all(1 <= p.port <= 65535 for p in spec.poll)
+    graph = build(spec.given, spec.hosts)
+    assert [s.name for s in graph.switches] == [g.name for g in spec.given]
+    nodes = set(graph.nodes())
+    assert all({link.a.node, link.b.node} <= nodes for link in graph.links)
 
 
 def test_credentials_never_shown(tmp_path: Path) -> None:
