@@ -338,7 +338,7 @@ def test_loss_is_reported() -> None:
 
         def one(_: int) -> dict[str, Any]:
             done = lossy.run("src", [*CHECK, *args, target], timeout=60)
-            return only(json.loads(done.stdout))  # type: ignore[no-any-return]
+            return only(json.loads(done.stdout))
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             runs = list(pool.map(one, range(8)))
