@@ -2,7 +2,8 @@
 
 One parser per tool family, each a table of line patterns (in the tool's
 default, English, locale: the commands run with ``LC_ALL=C``). The tests
-hold real outputs of each under ``tests/unit/data/ping/``. A parser never
+hold outputs of each under ``tests/unit/data/ping/`` (captured for iputils and
+BusyBox; written from documentation for ESXi, macOS and Windows). A parser never
 raises: anything it does not recognise is :data:`Kind.LOST` when the tool
 said the probe went unanswered, else :data:`Kind.UNKNOWN` (the probe is
 voided, never taken as evidence).

@@ -20,6 +20,10 @@ HERE = Path(__file__).resolve().parent
 IS_ROOT = os.geteuid() == 0
 
 
+#: Lab tests skipped in this session because it does not run as root.
+_SKIPPED: list[str] = []
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason="lab tests build network namespaces: run pytest as root")
     for item in items:
@@ -27,6 +31,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.lab)
             if not IS_ROOT:
                 item.add_marker(skip)
+                _SKIPPED.append(item.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly, in one line at the end, that the lab tests did not run and why."""
+    if _SKIPPED:
+        terminalreporter.write_line(
+            f"LAB TESTS NOT RUN: {len(_SKIPPED)} tests under tests/lab were skipped because "
+            "they build network namespaces and pytest is not root (run them with sudo; "
+            "unit tests alone: pytest tests/unit)",
+            red=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

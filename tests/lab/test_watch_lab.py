@@ -152,7 +152,9 @@ def test_exporter_serves_the_lab_over_http_from_cache(lab: Lab, tmp_path: Path) 
     print(
         f"exporter scrape from cache: median {out['median_ms']:.1f} ms, max {out['max_ms']:.1f} ms"
     )
-    assert out["median_ms"] < 50
+    # About 1 ms here (the README's figure, printed above); a scrape that waited for a
+    # round (seconds) would fail this, a loaded machine should not.
+    assert out["median_ms"] < 500
     assert out["after"] - out["before"] <= 1  # thirty scrapes, no extra rounds
     mtu = {
         s.labels["target"]: s.value

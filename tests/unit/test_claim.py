@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,8 +42,10 @@ def host_finding(failing: str, *passing: str) -> dict[str, Any]:
     return {"scope": "host", "hop": R1, "failing": [failing], "passing": list(passing)}
 
 
-# What check printed on the real demo lab (trimmed to the fields the claim reads).
-REAL = {
+# Built by the helpers above in the shape of check's JSON on the demo lab (only the
+# fields the claim reads, plus an unknown cause it must ignore); not a capture. The
+# captured document is tests/unit/data/demo-check.json (see CAPTURED below).
+BUILT = {
     "schema": 1,
     "expected_mtu": 9000,
     "results": [ok(A), below(B), ok(C)],
@@ -85,8 +88,8 @@ def test_a_claim_needs_a_path_and_addresses() -> None:
         claims(apart, "a", ["x"])
 
 
-def test_the_real_demo_document_matches() -> None:
-    verdict = judge(claims(demo(), "client", TARGETS), 9000, REAL)
+def test_the_built_demo_document_matches() -> None:
+    verdict = judge(claims(demo(), "client", TARGETS), 9000, BUILT)
     assert verdict.ok, verdict.differences
     assert verdict.found == (
         "stor-a (198.18.2.2): ok, path MTU 9000",
@@ -98,8 +101,29 @@ def test_the_real_demo_document_matches() -> None:
     )
 
 
+#: What ``jumbopath check --json --expect 9000 198.18.2.2 198.18.2.3 198.18.2.4`` printed,
+#: run in the demo lab's ``client`` namespace (``Lab(demo())``, as ``jumbopath demo``
+#: builds it; exit status 1), saved unchanged apart from indentation.
+CAPTURED = Path(__file__).parent / "data" / "demo-check.json"
+
+
+def test_the_captured_demo_document_matches() -> None:
+    document = json.loads(CAPTURED.read_text())
+    verdict = judge(claims(demo(), "client", TARGETS), 9000, document)
+    assert verdict.ok, verdict.differences
+    assert verdict.found[:3] == (
+        "stor-a (198.18.2.2): ok, path MTU 9000",
+        "stor-b (198.18.2.3): below, path MTU 1500, "
+        "silent break between r1 (198.18.1.2) and stor-b (198.18.2.3)",
+        "stor-c (198.18.2.4): ok, path MTU 9000",
+    )
+    # The same document with stor-b's port claimed at 9000 and stor-c's at 1500 differs.
+    moved = demo().with_mtu("sw2", "stor-b", 9000).with_mtu("sw2", "stor-c", 1500)
+    assert not judge(claims(moved, "client", TARGETS), 9000, document).ok
+
+
 def edit(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    doc = copy.deepcopy(REAL)
+    doc = copy.deepcopy(BUILT)
     change(doc)
     return doc
 
@@ -167,9 +191,9 @@ def test_a_mismatch_is_found_and_said(case: str, document: Any, words: list[str]
 
 
 def test_a_lab_built_with_another_fault_is_a_mismatch() -> None:
-    """The real demo document against a claim whose small port is at stor-c."""
+    """The built demo document against a claim whose small port is at stor-c."""
     moved = demo().with_mtu("sw2", "stor-b", 9000).with_mtu("sw2", "stor-c", 1500)
-    verdict = judge(claims(moved, "client", TARGETS), 9000, REAL)
+    verdict = judge(claims(moved, "client", TARGETS), 9000, BUILT)
     assert not verdict.ok
     assert any(d.startswith("stor-c (198.18.2.4): built below 9000") for d in verdict.differences)
     assert any(
@@ -219,7 +243,7 @@ def test_the_demo_says_what_differs_and_exits_4() -> None:
 
     claimed = claims(demo(), "client", TARGETS)
     moved = edit(results(ok(A), below(B, 1492), ok(C)))
-    for document, code in ((REAL, ExitCode.OK), (moved, ExitCode.INTERNAL)):
+    for document, code in ((BUILT, ExitCode.OK), (moved, ExitCode.INTERNAL)):
         out = io.StringIO()
         console = Console(file=out, width=200, highlight=False)
         assert _show_verdict(console, claimed, 9000, judge(claimed, 9000, document)) is code

@@ -174,7 +174,8 @@ def test_scrapes_are_answered_from_cache_fast_and_never_probe(served) -> None:
     print(
         f"scrape: median {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms"
     )
-    assert statistics.median(times) < 0.050
+    # About 1 ms here; a scrape that ran a round (seconds) fails this, load does not.
+    assert statistics.median(times) < 0.5
 
 
 def test_the_loop_runs_rounds_one_at_a_time(served) -> None:

@@ -325,7 +325,7 @@ def test_values_are_shown_short_and_cheaply() -> None:
     huge = LineDict({i: "x" * 100 for i in range(200_000)})
     start = time.monotonic()
     shown = [show(huge), show([huge] * 1000), show(b"\x1b" * 10**6), show("\x1b[2J" * 10**6)]
-    assert time.monotonic() - start < 0.05
+    assert time.monotonic() - start < 0.5  # a few ms here; only a rescan of the input fails
     assert all(len(s) <= 80 and "\x1b" not in s for s in shown), shown
     assert show("big") == "'big'"
 

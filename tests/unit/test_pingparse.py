@@ -1,4 +1,6 @@
-"""The system ping parsers against real outputs of each tool (tests/unit/data/ping/).
+"""The system ping parsers against each tool's output (tests/unit/data/ping/): 16 captured
+(13 Linux iputils, 3 BusyBox), 14 written from documentation and memory (ESXi, macOS,
+Windows, PowerShell), never captured on such a host.
 
 Each fixture names its source in its first lines: Linux iputils and BusyBox
 outputs were captured in the lab; ESXi, macOS and Windows ones are written

@@ -337,11 +337,24 @@ def test_bad_switches_files(text: str, words: str) -> None:
     )
 )
 def test_hostile_switches_documents(doc: Any) -> None:
+    """Any document is refused in one line naming its source, or read row for row."""
     try:
         spec = files.parse(doc, "fuzz")
-    except UsageError:
+    except UsageError as exc:
+        message = str(exc)
+        assert message.startswith("fuzz: ") and "\n" not in message
         return
-    build(spec.given, spec.hosts)
+    assert isinstance(doc, dict) or doc is None
+    rows = (doc or {}).get("switches") or []
+    assert len(spec.poll) + len(spec.given) == len(rows)
+    names = [p.name for p in spec.poll] + [g.name for g in spec.given]
+    assert len(set(names)) == len(names) and all(n.strip() for n in names)
+    assert len(spec.hosts) == len((doc or {}).get("hosts") or [])
+    assert all(1 <= p.port <= 65535 for p in spec.poll)
+    graph = build(spec.given, spec.hosts)
+    assert [s.name for s in graph.switches] == [g.name for g in spec.given]
+    nodes = set(graph.nodes())
+    assert all({link.a.node, link.b.node} <= nodes for link in graph.links)
 
 
 def test_credentials_never_shown(tmp_path: Path) -> None:
@@ -408,3 +421,74 @@ def test_command_usage_errors(tmp_path: Path) -> None:
     done = run("switches", "198.18.0.1", cwd=tmp_path)
     assert done.returncode == 2 and "no SNMP credentials" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------
+# Q-BRIDGE-MIB (RFC 4363): learned MACs per VLAN, from a walk as net-snmp prints it
+
+# Written by hand in the layout of ``snmpwalk -v2c -c public -On ADDR
+# 1.3.6.1.2.1.17`` output (numeric OIDs; a value with the MIB loaded reads
+# ``INTEGER: learned(3)``), for a switch whose base ports 1..3 are ifIndex
+# 17, 18, 20 (walk_sw_c's swp1, swp2, swp3). Not captured: the Linux snmpd
+# here implements no Q-BRIDGE-MIB.
+QBRIDGE_WALK = """\
+.1.3.6.1.2.1.17.1.4.1.2.1 = INTEGER: 17
+.1.3.6.1.2.1.17.1.4.1.2.2 = INTEGER: 18
+.1.3.6.1.2.1.17.1.4.1.2.3 = INTEGER: 20
+.1.3.6.1.2.1.17.4.3.1.2.2.0.0.0.0.7 = INTEGER: 1
+.1.3.6.1.2.1.17.4.3.1.3.2.0.0.0.0.7 = INTEGER: learned(3)
+.1.3.6.1.2.1.17.7.1.2.2.1.2.10.2.66.198.18.2.3 = INTEGER: 3
+.1.3.6.1.2.1.17.7.1.2.2.1.2.20.2.66.198.18.2.3 = INTEGER: 2
+.1.3.6.1.2.1.17.7.1.2.2.1.2.10.2.0.0.0.0.9 = INTEGER: 1
+.1.3.6.1.2.1.17.7.1.2.2.1.2.10.2.0.0.0.0.5 = INTEGER: 2
+.1.3.6.1.2.1.17.7.1.2.2.1.2.10.2.0.0.0.0.6 = INTEGER: 9
+.1.3.6.1.2.1.17.7.1.2.2.1.2.10.2.0.0.0.0.4 = INTEGER: 0
+.1.3.6.1.2.1.17.7.1.2.2.1.2.10.2.0.0.0.3 = INTEGER: 3
+.1.3.6.1.2.1.17.7.1.2.2.1.3.10.2.66.198.18.2.3 = INTEGER: learned(3)
+.1.3.6.1.2.1.17.7.1.2.2.1.3.20.2.66.198.18.2.3 = INTEGER: learned(3)
+.1.3.6.1.2.1.17.7.1.2.2.1.3.10.2.0.0.0.0.9 = INTEGER: mgmt(5)
+.1.3.6.1.2.1.17.7.1.2.2.1.3.10.2.0.0.0.0.6 = INTEGER: learned(3)
+.1.3.6.1.2.1.17.7.1.2.2.1.3.10.2.0.0.0.0.4 = INTEGER: learned(3)
+"""
+
+
+def snmpwalk_columns(text: str) -> dict[str, mib.Column]:
+    """``snmpwalk -On`` lines as the walked columns mib.decode takes (INTEGERs only)."""
+    by_oid = {f".{oid}.": name for name, oid in mib.COLUMNS.items()}
+    walk: dict[str, mib.Column] = {}
+    for line in text.splitlines():
+        oid, _, value = line.partition(" = INTEGER: ")
+        prefix = next(p for p in by_oid if oid.startswith(p))
+        index = tuple(int(x) for x in oid[len(prefix) :].split("."))
+        number = value.rsplit("(", 1)[-1].rstrip(")")
+        walk.setdefault(by_oid[prefix], {})[index] = int(number)
+    return walk
+
+
+def qbridge_fdb(text: str) -> list[tuple[str, str, int | None]]:
+    walk = {**walk_sw_c(), **snmpwalk_columns(text)}
+    for name in ("dot1dTpFdbPort", "dot1dTpFdbStatus"):
+        walk.setdefault(name, {})
+    sw = mib.decode("sw-c", "198.18.2.251", {"sysDescr": b"Linux sw 6.1"}, walk)
+    return [(f.mac, f.port, f.vlan) for f in sw.fdb]
+
+
+def test_q_bridge_fdb_gives_learned_macs_per_vlan_on_their_ports() -> None:
+    assert qbridge_fdb(QBRIDGE_WALK) == [
+        ("02:42:c6:12:02:03", "swp3", 10),  # base port 3 = ifIndex 20
+        ("02:42:c6:12:02:03", "swp2", 20),  # the same MAC in VLAN 20, on another port
+        # mgmt(5) is not learned; base port 9 names no port; 0 is no port;
+        # a 5-octet MAC is no row; a row without a status counts as learned.
+        ("02:00:00:00:00:05", "swp2", 10),
+    ]
+
+
+def test_q_bridge_rows_win_over_bridge_mib_and_bridge_mib_is_the_fallback() -> None:
+    found = qbridge_fdb(QBRIDGE_WALK)
+    assert "02:00:00:00:00:07" not in {m for m, _, _ in found}  # dot1d row unused
+    only_dot1d = "\n".join(line for line in QBRIDGE_WALK.splitlines() if ".17.7.1." not in line)
+    assert qbridge_fdb(only_dot1d) == [("02:00:00:00:00:07", "swp1", None)]
+    # Q-BRIDGE rows that are all not learned leave BRIDGE-MIB to answer.
+    unlearned = only_dot1d + "\n.1.3.6.1.2.1.17.7.1.2.2.1.2.10.2.0.0.0.0.9 = INTEGER: 1"
+    unlearned += "\n.1.3.6.1.2.1.17.7.1.2.2.1.3.10.2.0.0.0.0.9 = INTEGER: self(4)"
+    assert qbridge_fdb(unlearned) == [("02:00:00:00:00:07", "swp1", None)]

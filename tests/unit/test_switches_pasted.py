@@ -1,6 +1,9 @@
 """Pasted switch tables: NX-OS, EOS, Cumulus (nv, ip -j link) and lldpd JSON, real and hostile.
 
-The fixtures are real outputs (tests/fixtures/switches/README.md names each source).
+Six fixtures are printed by the devices or tools (napalm's NX-OS/EOS test captures, lldpd
+and iproute2 in the switch lab); two are written by hand in the documented shape
+(nxos-show-lldp-neighbors-detail.json, cumulus-nv-show-interface.json).
+tests/fixtures/switches/README.md names each source.
 """
 
 from __future__ import annotations
