@@ -139,10 +139,9 @@ def fault_rules(faults: Sequence[Fault], node: str) -> dict[str, list[str]]:
             chains[chain] += rules
         elif isinstance(f, Loss) and f.percent > 0:
             size = f"meta length > {f.above} " if f.above else ""
-            chains["forward"].append(
-                f"meta l4proto {{ icmp, ipv6-icmp }} {size}"
-                f"numgen random mod 100 < {f.percent} drop"
-            )
+            # nft's numgen compares against 0..99: 100% is a plain drop.
+            chance = f"numgen random mod 100 < {f.percent} " if f.percent < 100 else ""
+            chains["forward"].append(f"meta l4proto {{ icmp, ipv6-icmp }} {size}{chance}drop")
     return chains
 
 

@@ -559,3 +559,18 @@ def test_star_of_50_hosts() -> None:
             for i in range(2, 51)
         ]
         assert [p.wait(timeout=20) for p in procs] == [0] * 49
+
+
+def test_loss_above_a_size_and_total_loss() -> None:
+    """``Loss(above=1500)`` spares small packets; ``percent=100`` drops every big one."""
+    faults = (Loss("r1", percent=100, above=1500),)
+    with Lab(chain(1, faults=faults)) as lab:
+        dst = lab.addr("dst", 4)
+
+        def count(size: int) -> int:
+            argv = ["ping", "-4", "-n", "-q", "-c", "20", "-i", "0.002", "-W", "1"]
+            r = lab.run("src", [*argv, "-M", "do", "-s", str(size), dst], timeout=15)
+            return received(r.stdout)
+
+        assert count(1400) == 20
+        assert count(3000) == 0
