@@ -25,8 +25,9 @@ pair, looks at the log likelihood ratio:
   alike (stop). At ``u = odds_ratio`` this happens with chance at most about
   ``miss_rate`` (Wald's approximation; 1% by default);
 - otherwise, when the big probes judged so far bound big-frame loss below
-  ``clean_loss`` (1%) at ``clean_confidence`` (95%; an exact binomial bound,
-  so at least 299 pairs with none lost) the path is *clean* (stop early);
+  ``clean_loss`` (1%) at ``clean_confidence`` (99%; an exact binomial bound,
+  so at least 459 pairs with none lost, 662 with one) the path is *clean*
+  (stop early);
 - else the next pair, until ``pairs`` pairs or ``max_time_s`` (not proven).
 
 Big loss at 2% with no small loss needs 12 unlike pairs: about 600 pairs on
@@ -69,7 +70,7 @@ class SoakConfig:
     """The odds ratio of big to small loss the test is tuned to catch."""
     clean_loss: float = 0.01
     """Big-frame loss below which a path with few big losses stops early as clean."""
-    clean_confidence: float = 0.95
+    clean_confidence: float = 0.99
     """Confidence of that bound."""
     max_time_s: float = 1.2
     """Hard bound on time."""
@@ -173,9 +174,8 @@ class Soak:
         cfg = self.config
         if self._started is None:
             self._started = self._next_at = now
-        for key, (_, _, at) in list(self._pending.items()):
-            if at is not None and at + cfg.timeout_s <= now:
-                self._settle(key, True, now)
+        for key in self._expired(now):
+            self._settle(key, True, now)
         late = now - self._started >= cfg.max_time_s
         if self.stop is not None or late or self._pairs_sent >= cfg.pairs:
             self._done = self.stop is not None or late or not self._pending
@@ -189,6 +189,15 @@ class Soak:
         self._pairs[pair] = [None, None]
         small = CONTROL_SIZE[cfg.family]
         return [self._request(pair, cfg.size, True), self._request(pair, small, False)]
+
+    def _expired(self, now: float) -> list[int]:
+        """Probes past their timeout, oldest first (probes leave in key order)."""
+        out = []
+        for key, (_, _, at) in self._pending.items():
+            if at is None or at + self.config.timeout_s > now:
+                break
+            out.append(key)
+        return out
 
     def _request(self, pair: int, size: int, big: bool) -> ProbeRequest:
         key = self._next_key
@@ -243,7 +252,8 @@ class Soak:
 
     def wake_at(self) -> float | None:
         """The next pair's time, or the oldest probe's timeout."""
-        times = [at + self.config.timeout_s for *_, at in self._pending.values() if at is not None]
+        oldest = next(iter(self._pending.values()), None)
+        times = [oldest[2] + self.config.timeout_s] if oldest and oldest[2] is not None else []
         if self._next_at is not None and self._pairs_sent < self.config.pairs:
             times.append(self._next_at)
         if self._started is not None:

@@ -49,12 +49,15 @@ def test_one_percent_big_frame_loss_each_way_is_degraded() -> None:
 
 @pytest.mark.parametrize(
     ("faults", "stops"),
-    [((Loss("r1", 5),), {"alike", "limit"}), ((), {"clean"})],
+    [((Loss("r1", 5),), {"alike", "limit"}), ((), {"clean", "limit"})],
     ids=["every-size-5", "clean"],
 )
 def test_loss_alike_or_none_is_not_degraded(faults: tuple[Loss, ...], stops: set[str]) -> None:
-    for r in soaks(faults, 3):
+    results = soaks(faults, 3)
+    for r in results:
         assert (r["status"], r["soak"]["degraded"]) == ("ok", False)
         assert r["soak"]["stop"] in stops
-        if not faults:  # stops early: the 1% bound needs 299 clean pairs
-            assert r["soak"]["big"]["sent"] == 299 and r["soak"]["big"]["lost"] == 0
+    if not faults:  # stops early: the 1% bound needs 459 clean pairs (a loaded machine
+        # may reach the time bound first)
+        clean = [r["soak"] for r in results if r["soak"]["stop"] == "clean"]
+        assert clean and all(k["big"]["sent"] == 459 and k["big"]["lost"] == 0 for k in clean)

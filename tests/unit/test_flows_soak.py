@@ -69,7 +69,7 @@ def test_wald_double_dichotomy_steps_and_bounds() -> None:
     assert (lower, upper) == pytest.approx((math.log(0.01 / 0.999), math.log(1000)))
     # Twelve big-only pairs and nothing else: degraded; eleven: not yet.
     assert 11 * on_big < upper <= 12 * on_big
-    assert binomial_cdf(0, 299, 0.01) < 0.05 < binomial_cdf(0, 298, 0.01)
+    assert binomial_cdf(0, 459, 0.01) < 0.01 < binomial_cdf(0, 458, 0.01)
     assert binomial_cdf(2, 10, 0.5) == pytest.approx(56 / 1024)
     assert binomial_cdf(5, 5, 0.3) == 1.0
 
@@ -85,10 +85,10 @@ ON_BIG, ON_SMALL = unlike_steps(CFG.odds_ratio)
         (11 * ON_BIG, 11, 600, None),  # doubtful: keep sending
         (11 * ON_BIG + ON_SMALL + ON_SMALL, 11, 600, None),
         (3 * ON_SMALL, 0, 50, SoakStop.ALIKE),
-        (0.0, 0, 299, SoakStop.CLEAN),
-        (0.0, 0, 298, None),
-        (ON_BIG, 1, 400, None),  # one big loss: the bound needs more pairs
-        (ON_BIG, 1, 473, SoakStop.CLEAN),
+        (0.0, 0, 459, SoakStop.CLEAN),
+        (0.0, 0, 458, None),
+        (ON_BIG, 1, 661, None),  # one big loss: the bound needs more pairs
+        (ON_BIG, 1, 662, SoakStop.CLEAN),
     ],
 )
 def test_judge(llr: float, big_lost: int, pairs: int, stop: SoakStop | None) -> None:
@@ -150,9 +150,9 @@ def test_soak_verdicts_over_seeds(
 
 def test_a_clean_soak_stops_early_and_plain_loss_stops_fast() -> None:
     clean = soak_in_memory(0.0, 0.0, 1)
-    assert (clean.judged, clean.probes_sent, clean.stop) == (299, 598, SoakStop.CLEAN)
+    assert (clean.judged, clean.probes_sent, clean.stop) == (459, 918, SoakStop.CLEAN)
     lossy = soak_in_memory(0.1, 0.1, 1)
-    assert lossy.stop is SoakStop.ALIKE and lossy.judged < 300
+    assert lossy.stop is SoakStop.ALIKE and lossy.judged < 459
 
 
 def test_pairs_in_flight_at_the_verdict_are_not_counted_lost() -> None:
@@ -195,7 +195,7 @@ def test_soak_on_a_simulated_path() -> None:
     for seed in range(5):
         assert soak(SimPath(seg, router, loss=0.05), seed)[:2] == (False, SoakStop.ALIKE)
     degraded, stop, elapsed = soak(SimPath(seg, router), 0)
-    assert (degraded, stop) == (False, SoakStop.CLEAN) and elapsed < 0.5
+    assert (degraded, stop) == (False, SoakStop.CLEAN) and elapsed < 0.7
 
 
 def test_the_soak_reads_back_from_json_and_old_documents_stay_readable() -> None:
