@@ -89,7 +89,7 @@ class SoakResult:
 def paced(family: int, size: int, pairs: int, timeout_s: float) -> SoakConfig:
     """A soak of at most ``pairs`` pairs, given the time to send them all and hear the
     last (with room for a sender slower than the spacing)."""
-    bound = max(1.2, pairs * SPACING_S * 1.3 + timeout_s + 0.2)
+    bound = max(1.2, pairs * SPACING_S * 2 + timeout_s + 0.2)
     return SoakConfig(family, size, pairs, timeout_s=timeout_s, max_time_s=bound)
 
 

@@ -29,7 +29,7 @@ def soaks(faults: tuple[Loss, ...], runs: int) -> list[dict[str, Any]]:
             (r,) = json.loads(done.stdout)["results"]
             assert r["path_mtu"] == 9000 and r["soak"] is not None
             stage = next(s for s in r["stages"] if s["name"] == "soak")
-            assert stage["elapsed_s"] < 3.0  # the bound is about 1.6 s; a loaded machine
+            assert stage["elapsed_s"] < 3.0  # the bound: about 2.3 s
             out.append(r)
     return out
 

@@ -12,6 +12,7 @@ import pytest
 from jumbopath.engine import Job, drive
 from jumbopath.flows import FlowCheck, FlowConfig
 from jumbopath.model import Lost, Outcome, Protocol, Reply, SoakStop
+from jumbopath.pathstate import CheckConfig
 from jumbopath.probers.base import Target
 from jumbopath.probers.simulated import (
     SimPath,
@@ -208,3 +209,13 @@ def test_the_soak_reads_back_from_json_and_old_documents_stay_readable() -> None
     back = _soak(old)
     assert back is not None and (back.stop, back.big_only, back.degraded) == (None, 0, True)
     assert _soak({**doc, "stop": "no-such-stop"}) == replace(loss, stop=None)
+
+
+def test_the_default_soak_is_at_most_1000_pairs_1_ms_apart_within_a_bound() -> None:
+    assert CheckConfig(("198.18.0.1",)).soak == 2000  # probes: 1000 pairs
+    cfg = paced(4, 9000, 2000 // 2, 0.1)
+    assert (cfg.pairs, cfg.spacing_s) == (1000, 0.001)
+    assert cfg.max_time_s == pytest.approx(2.3)
+    soak = Soak(cfg)
+    assert [r.size for r in soak.poll(0.0)] == [9000, 84]
+    assert soak.poll(0.0009) == [] and len(soak.poll(0.001)) == 2
