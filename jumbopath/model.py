@@ -441,9 +441,27 @@ class Flows:
     this host); empty when the prober cannot tell."""
 
 
+class SoakStop(str, Enum):
+    """Why the soak stopped sending (its sequential test, :mod:`jumbopath.soak`)."""
+
+    BIG_LOSS = "big-frame-loss"
+    """Big probes were lost alone so much more often than small ones that the
+    chance of it, were both lost alike, is below the error budget: degraded."""
+    ALIKE = "alike"
+    """Small probes were lost alone often enough to show big and small are lost alike."""
+    CLEAN = "clean"
+    """So few big probes were lost that big-frame loss is bounded below the floor."""
+    LIMIT = "limit"
+    """The probe or time bound came first: not proven degraded."""
+
+
 @dataclass(frozen=True, slots=True)
 class SoakLoss:
-    """A short soak at the path MTU beside small probes: loss that only hits big frames."""
+    """A soak at the path MTU beside small probes: loss that only hits big frames.
+
+    Counts are over the pairs judged (both probes answered or timed out); pairs
+    still in flight when the test decided are not counted.
+    """
 
     size: int
     """The big size (the path MTU)."""
@@ -456,9 +474,16 @@ class SoakLoss:
     small_lost: int
     """Small probes unanswered."""
     p_value: float
-    """Chance of a difference this large if big and small were lost alike (Fisher)."""
+    """Chance of evidence this strong if big and small were lost alike: the inverse
+    of the sequential test's largest likelihood ratio (at most 1)."""
     degraded: bool
     """Big packets are lost significantly more often than small ones."""
+    big_only: int = 0
+    """Pairs whose big probe alone was lost."""
+    small_only: int = 0
+    """Pairs whose small probe alone was lost."""
+    stop: SoakStop | None = None
+    """Why the soak stopped (None: a document from before the sequential test)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,8 +37,8 @@ class CheckConfig:
     """UDP/TCP destination port (``--probe tcp:445``)."""
     flows: int = 32
     """Flows over which the found MTU is confirmed (ECMP legs, LAG members); 1: off."""
-    soak: int = 200
-    """Probes of the soak at the path MTU (half big, half small); 0: off."""
+    soak: int = 2000
+    """At most this many probes of the soak at the path MTU (half big, half small); 0: off."""
     switches: str | None = None
     """A switches file (``--switches``): name the switch port behind a silent break."""
     via: str = "auto"

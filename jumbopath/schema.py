@@ -35,6 +35,7 @@ from jumbopath.model import (
     Remark,
     Report,
     SoakLoss,
+    SoakStop,
     Stage,
     Status,
     SwitchPort,
@@ -191,8 +192,11 @@ def soak_dict(k: SoakLoss) -> dict[str, Any]:
         "small": {"sent": k.small_sent, "lost": k.small_lost},
         "big_loss": round(k.big_lost / k.big_sent, 4) if k.big_sent else None,
         "small_loss": round(k.small_lost / k.small_sent, 4) if k.small_sent else None,
+        "big_only": k.big_only,
+        "small_only": k.small_only,
         "p_value": k.p_value,
         "degraded": k.degraded,
+        "stop": None if k.stop is None else k.stop.value,
     }
 
 
@@ -461,4 +465,7 @@ def _soak(doc: Any) -> SoakLoss | None:
         small_lost=_int(small, "lost") or 0,
         p_value=_float(doc, "p_value", 1.0),
         degraded=doc.get("degraded") is True,
+        big_only=_int(doc, "big_only") or 0,
+        small_only=_int(doc, "small_only") or 0,
+        stop=_enum(SoakStop, doc.get("stop")),
     )

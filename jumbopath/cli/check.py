@@ -193,10 +193,10 @@ FLOWS = typer.Option(
     callback=_callback(check_flows),
 )
 SOAK = typer.Option(
-    200,
+    2000,
     "--soak",
-    help="Probes of the soak at the path MTU beside small ones, to catch loss that only "
-    "hits big frames; 0 turns it off.",
+    help="At most this many probes of the soak at the path MTU beside small ones, to catch "
+    "loss that only hits big frames (it stops early once decided); 0 turns it off.",
     callback=_callback(check_soak),
 )
 
