@@ -211,17 +211,6 @@ class Soak:
         self._pending[request.key] = (pair, big, now)
         self.probes_sent += 1
 
-    def void(self, key: int, now: float) -> None:
-        """Forget probe ``key``: it never left, or the prober cannot tell its fate
-        (its command was given up). Neither sent nor lost: silence is not loss."""
-        hit = self._pending.pop(key, None)
-        if hit is None or hit[1] is None:
-            return
-        if hit[0]:
-            self.big_sent -= 1
-        else:
-            self.small_sent -= 1
-
     def on_outcome(self, key: int, outcome: Outcome, now: float) -> None:
         """An echo reply answers; anything else counts as lost."""
         if key in self._pending:
