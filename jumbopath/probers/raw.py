@@ -101,6 +101,13 @@ TCP_SPORTS = 20000
 IPV6_CHECKSUM = 7  # <linux/in6.h>: the kernel fills a raw socket's checksum at this offset
 TCP_HEADER = struct.Struct("!HHIIBBHHH")  # RFC 9293 section 3.1, no options
 TCP_SYN, TCP_RST, TCP_ACK = 0x02, 0x04, 0x10
+#: Distance between the sequence numbers of successive TCP probes. An answer
+#: acknowledges the SYN (ack = seq + 1) or, an RST, the SYN and its data
+#: (ack = seq + 1 + payload, RFC 9293 section 3.10.7.1); a payload is below
+#: 2**16 bytes, so with this stride one acknowledgement number fits one probe
+#: only. With a stride of 1, an RST to a probe one byte smaller sent next
+#: acknowledged the same number as the probe before it.
+TCP_SEQ_STRIDE = 1 << 16
 #: Bytes of a one-way probe's payload that identify it: the run's nonce, then a probe id.
 PROBE_ID = struct.Struct("!I")
 
@@ -162,6 +169,7 @@ class RawProber:
         self._sources: dict[Target, str] = {}
         self._flows: dict[tuple[int, str, int, int], dict[int, _Sent]] = {}
         self._probe_ids = int.from_bytes(os.urandom(4), "big")
+        self._tcp_seq = int.from_bytes(os.urandom(4), "big")
         self._tcp_sport = TCP_BASE_SPORT + int.from_bytes(os.urandom(2), "big") % TCP_SPORTS
         self._rcvbuf: dict[int, int] = {}
         self._drops: dict[int, int] = {}
@@ -394,7 +402,7 @@ class RawProber:
         sport = request.flow if request.flow is not None else self._tcp_sport
         dport = request.port if request.port is not None else TCP_DEFAULT_PORT
         payload_len = max(request.size - TCP_OVERHEAD[target.family], NONCE_LEN)
-        seq = self._probe_ids = (self._probe_ids + 1) & 0xFFFFFFFF
+        seq = self._next_tcp_seq()
         header = TCP_HEADER.pack(sport, dport, seq, 0, 5 << 4, TCP_SYN, 65535, 0, 0)
         # A flow the kernel would route another way than this raw socket goes
         # out of its own leg, to that leg's next hop, in a packet we head.
@@ -433,6 +441,11 @@ class RawProber:
             return self._register_flow(sent, Protocol.TCP, lost=True)
         self.packets_sent += 1
         return self._register_flow(sent, Protocol.TCP)
+
+    def _next_tcp_seq(self) -> int:
+        """The sequence number of the next TCP probe (:data:`TCP_SEQ_STRIDE` apart)."""
+        self._tcp_seq = (self._tcp_seq + TCP_SEQ_STRIDE) & 0xFFFFFFFF
+        return self._tcp_seq
 
     def _set_socket_ttl(
         self, family: int, sock: socket.socket, ttl: int | None, cache: dict[int, int | None] | None

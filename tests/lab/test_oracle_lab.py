@@ -58,12 +58,8 @@ SEEDS = [
         "return, trace says direction forward",
     ),
     229,  # echo-filtered
-    known(
-        128,
-        "echo-filtered: far's NIC at 4000 passes 4004 (ping -M do with the filter off), "
-        "but the TCP search reports 4009: its evidence has 4009 answered, 4004 and 4005 "
-        "lost, 4003 answered",
-    ),
+    128,  # echo-filtered (far's NIC at 4000: the TCP search finds 4004)
+    264,  # echo-filtered (1404 over TCP: RSTs to probes one byte apart)
     49,  # multi-limit, echo-filtered
     28,  # local-nic, multi-limit, asymmetric
 ]
