@@ -114,7 +114,7 @@ class Soak:
             if at is not None and at + cfg.timeout_s <= now:
                 del self._pending[key]
                 self._lost(big, now)
-        late = now - self._started >= cfg.max_time_s
+        late = now >= self._started + cfg.max_time_s
         if self._pairs_sent >= cfg.pairs or late:
             self._done = not self._pending or late
             return []
