@@ -45,7 +45,7 @@ from jumbopath.environment import Environment, SystemEnvironment
 from jumbopath.errors import JumbopathError, UsageError
 from jumbopath.model import Report
 from jumbopath.pipeline import CheckConfig, check
-from jumbopath.render.prometheus import path_metrics
+from jumbopath.render.prometheus import path_metrics, safe_metrics
 from jumbopath.safe import safe_text
 from jumbopath.watch import Schedule
 
@@ -240,7 +240,7 @@ class Exporter(Collector):
         """What a scrape gets: the cached metrics of the last round (never a probe)."""
         with self._lock:
             metrics = list(self._metrics)
-        yield from metrics
+        yield from safe_metrics(metrics)
         duration = GaugeMetricFamily(
             "jumbopath_exporter_round_duration",
             "How long the last round of checks took.",
