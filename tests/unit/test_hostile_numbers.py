@@ -8,6 +8,7 @@ never raise a bare ValueError (exit 4) or believe a number IP cannot carry.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,17 @@ def test_exporter_malformed_listen_is_one_line_exit_2(tmp_path: Path) -> None:
     )
     assert r.returncode == ExitCode.USAGE
     assert len(r.stderr.strip().splitlines()) == 1 and "listen" in r.stderr
+
+
+# Surface: lldpcli's JSON (numbers quoted, from the switch's LLDP frames)
+@pytest.mark.parametrize("value", [*HOSTILE, "9000.5", "-9000", "\x1b[2J"])
+def test_lldpcli_numbers_are_read_strictly(value: str) -> None:
+    from jumbopath import lldp
+
+    text = (Path(__file__).parent / "data" / "lldpcli-one-port.json").read_text()
+    assert '"mfs": "9000"' in text
+    doc = json.loads(text.replace('"mfs": "9000"', json.dumps({"mfs": value})[1:-1]))
+    (neighbour,) = lldp.parse_lldpcli(doc).values()
+    assert neighbour.max_frame_size is None
+    (plain,) = lldp.parse_lldpcli(json.loads(text)).values()
+    assert plain.max_frame_size == 9000
