@@ -16,8 +16,8 @@ import re
 
 from jumbopath.safe import safe_text
 
-#: Longest run of digits read (a 64-bit number has 20).
-MAX_DIGITS = 20
+#: Longest run of digits read (a 64-bit number has 20; longer is refused before int()).
+MAX_DIGITS = 40
 
 _WHOLE = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}", re.ASCII)
 _DECIMAL = re.compile(rf"[0-9]{{1,{MAX_DIGITS}}}(\.[0-9]{{1,{MAX_DIGITS}}})?", re.ASCII)

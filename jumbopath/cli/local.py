@@ -24,7 +24,8 @@ MAX_LLDP_WAIT_S = 300.0
 
 def _integer(text: str, what: str) -> int:
     try:
-        return parse_int(text, -(1 << 31), 1 << 31, what)
+        # Bounds wide enough that an impossible size is refused by its own check.
+        return parse_int(text, -(10**40), 10**40, what)
     except NumberError:
         raise UsageError(f"{what} must be a whole number of bytes, not {text!r}") from None
 

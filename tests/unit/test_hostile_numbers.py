@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[2]
 #: Digits that are not ASCII: superscripts (isdigit, not int), Arabic-Indic and
 #: fullwidth (int() reads them), and an int() underscore.
 HOSTILE = ["\u00b2", "\u00b3", "\u0669\u0660\u0660\u0660", "\uff19\uff10\uff10\uff10", "9_000"]
-SIGNS = ["--9000", "+-1", "-", "", " ", "9000-", "0x2328", "1e3", "9" * 25, "\x1b[2J9000"]
+SIGNS = ["--9000", "+-1", "-", "", " ", "9000-", "0x2328", "1e3", "9" * 25, "9" * 45, "\x1b[2J9000"]
 
 # (value, low, high, expected or None for refused)
 PARSE = [
