@@ -69,7 +69,7 @@ class EchoOrPort:
 
     def _silent_since(self, now: float) -> bool:
         assert self._started is not None
-        return not self.search.answered and now - self._started >= self.scan_after_s
+        return not self.search.answered and now >= self._started + self.scan_after_s
 
     def on_sent(self, request: ProbeRequest, now: float) -> None:
         """``request`` left."""

@@ -85,7 +85,14 @@ def drive(
     start = prober.now()
     deadline = start + max_time_s
     owner: dict[int, tuple[Job[Any], int]] = {}
-    pacer = Pacer(pacing or _default_pacing(prober))
+    config = pacing or _default_pacing(prober)
+    pacer = Pacer(config)
+    # A job the pacer holds back before its first probe (first contacts are
+    # staggered) gets its own ``max_time_s`` from that probe on, as its planner's
+    # clock starts there too; the wait for admission is bounded by the pacing.
+    queued: set[int] = set()
+    sent: set[int] = set()
+    admit_by = start + max_time_s + config.hold_s * (len(jobs) // max(config.first_contacts, 1) + 2)
     finished = 0
     turn = 0
     for _ in range(MAX_ITERATIONS):
@@ -95,22 +102,36 @@ def drive(
             finished = len(jobs) - len(active)
             if on_progress is not None:
                 on_progress(finished, len(jobs))
-        if not active or now >= deadline or (until is not None and until()):
+        waiting = now < admit_by and any(id(job) in queued for job in active)
+        if not active or (now >= deadline and not waiting) or (until is not None and until()):
             break
         pacer.expire(now)
         turn = (turn + 1) % len(active)
-        held_back = False
+        held: set[int] = set()
         for job in active[turn:] + active[:turn]:
             if not pacer.admit(id(job), prober.now(), len(active)):
-                held_back = True
+                held.add(id(job))
+                if id(job) not in sent:
+                    queued.add(id(job))
                 continue
-            _send(prober, job, owner, pacer)
-        wakes = [w for job in active if (w := job.planner.wake_at()) is not None]
-        if held_back and (change := pacer.next_change(now)) is not None:
+            if _send(prober, job, owner, pacer) and id(job) not in sent:
+                sent.add(id(job))
+                if id(job) in queued:
+                    queued.discard(id(job))
+                    deadline = max(deadline, prober.now() + max_time_s)
+        # A held-back planner that wants to send now waits for the pacer, not
+        # for itself: its due time would wake the loop at once, again and again.
+        wakes = [
+            w
+            for job in active
+            if (w := job.planner.wake_at()) is not None and (id(job) not in held or w > now)
+        ]
+        if held and (change := pacer.next_change(now)) is not None:
             wakes.append(change)
         # A planner with nothing in flight and nothing to send is polled again soon.
-        wake = min([*wakes, deadline]) if wakes else min(now + 0.01, deadline)
-        if held_back:
+        limit = max(deadline, now + 0.01) if waiting else deadline
+        wake = min([*wakes, limit]) if wakes else min(now + 0.01, limit)
+        if held:
             wake = min(wake, now + 0.01)
         for token, outcome in prober.receive(max(0.0, wake - prober.now())):
             pacer.answered(token, prober.now())
@@ -129,9 +150,13 @@ def _default_pacing(prober: Prober) -> PacingConfig:
 
 def _send(
     prober: Prober, job: Job[Any], owner: dict[int, tuple[Job[Any], int]], pacer: Pacer
-) -> None:
-    """Send what ``job``'s planner asks for now; each probe is timed as it leaves."""
+) -> bool:
+    """Send what ``job``'s planner asks for now; each probe is timed as it leaves.
+
+    Returns whether the planner asked for anything."""
+    asked = False
     for request in job.planner.poll(prober.now()):
+        asked = True
         result = prober.send(job.target, request)
         left = prober.now()
         if isinstance(result, LocalRefused):
@@ -140,6 +165,7 @@ def _send(
             owner[result] = (job, request.key)
             pacer.sent(result, id(job), request.size, left)
             job.planner.on_sent(request, left)
+    return asked
 
 
 def _void(prober: Prober, owner: dict[int, tuple[Job[Any], int]], pacer: Pacer) -> None:

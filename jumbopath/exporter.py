@@ -45,7 +45,7 @@ from jumbopath.environment import Environment, SystemEnvironment
 from jumbopath.errors import JumbopathError, UsageError
 from jumbopath.model import Report
 from jumbopath.pipeline import CheckConfig, check
-from jumbopath.render.prometheus import path_metrics
+from jumbopath.render.prometheus import path_metrics, safe_metrics
 from jumbopath.safe import safe_text
 from jumbopath.watch import Schedule
 
@@ -233,7 +233,7 @@ class Exporter(Collector):
         """What a scrape gets: the cached metrics of the last round (never a probe)."""
         with self._lock:
             metrics = list(self._metrics)
-        yield from metrics
+        yield from safe_metrics(metrics)
         duration = GaugeMetricFamily(
             "jumbopath_exporter_round_duration",
             "How long the last round of checks took.",
@@ -288,14 +288,20 @@ def parse_listen(listen: str) -> tuple[str, int]:
     """``ADDR:PORT`` or ``[V6ADDR]:PORT`` to (address, port)."""
     import ipaddress
 
+    from jumbopath.numbers import parse_int
+
     host, sep, port = listen.rpartition(":")
-    host = host.strip("[]")
+    bracketed = host.startswith("[") and host.endswith("]") and len(host) > 2
+    if bracketed:
+        host = host[1:-1]
     try:
-        number = int(port)
-        ipaddress.ip_address(host)
-    except ValueError:
-        number = -1
-    if not sep or not 0 <= number <= 65535:
+        number = parse_int(port, 0, 65535)
+        address = ipaddress.ip_address(host)
+    except ValueError:  # NumberError is one
+        number, address = -1, None
+    # An IPv6 address goes in brackets and only there; an IPv4 one never does.
+    shape_ok = address is not None and (address.version == 6) == bracketed
+    if not sep or number < 0 or not shape_ok:
         raise UsageError(
             f"--listen {listen!r}: give ADDRESS:PORT, e.g. 127.0.0.1:9799 or [::1]:9799"
         )

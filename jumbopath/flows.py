@@ -164,12 +164,12 @@ class FlowCheck:
                 del self._pending[key]
                 self._last = max(self._last, now)
         if self._pending:
-            if now - self._started >= cfg.max_time_s:
+            if now >= self._started + cfg.max_time_s:
                 self._done = True
             return []
         open_flows = [f for f in self._flows if self.state(f) is FlowState.UNKNOWN]
         due = [f for f in open_flows if f.rounds < cfg.max_rounds]
-        if not due or now - self._started >= cfg.max_time_s:
+        if not due or now >= self._started + cfg.max_time_s:
             self._done = True
             return []
         out = []

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jumbopath.errors import CannotMeasure, NoPrivilege
+from jumbopath.numbers import parse_int_or_none
 from jumbopath.safe import safe_text
 
 MAX_TEXT = 255
@@ -312,11 +313,8 @@ def _value(value: Any) -> Any:
 
 
 def _int(value: Any) -> int | None:
-    value = _value(value)
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's Infinity
-        return None
+    # lldpctl's JSON quotes its numbers; read them strictly (ASCII digits, bounded).
+    return parse_int_or_none(_value(value), 0, 1 << 32)
 
 
 def _str(value: Any) -> str | None:

@@ -163,7 +163,9 @@ class Pacer:
         if self._bytes >= cfg.max_bytes or len(self._flights) >= cfg.max_packets:
             return False
         if who not in self._known and who not in self._contact:
-            return len(self._contact) < cfg.first_contacts and self._contacts_allowed(now) >= 1
+            # The contact due at next_change() may be a rounding error short of whole.
+            allowed = self._contacts_allowed(now) + 1e-9
+            return len(self._contact) < cfg.first_contacts and allowed >= 1
         held = self._by_who.get(who, 0)
         return held == 0 or held < cfg.max_bytes / max(senders, 1)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from jumbopath.errors import UsageError
 from jumbopath.model import PathResult, Protocol
+from jumbopath.numbers import NumberError, parse_int
 from jumbopath.probers.base import Target
 from jumbopath.safe import safe_text
 
@@ -86,13 +87,16 @@ def parse_probe(text: str) -> tuple[Protocol | None, int | None]:
     protocol = protocols[name]
     if not port_text:
         return protocol, None
-    valid = port_text.isdigit() and 0 < int(port_text) < 65536
-    if protocol in (None, Protocol.ICMP) or not valid:
+    try:
+        port = parse_int(port_text, 1, 65535)
+    except NumberError:
+        port = None
+    if protocol in (None, Protocol.ICMP) or port is None:
         raise UsageError(
             f"--probe {safe_text(text, 40)!r}: a port goes with udp or tcp and is 1 to 65535, "
             "e.g. --probe tcp:445"
         )
-    return protocol, int(port_text)
+    return protocol, port
 
 
 #: ``--flows``: 1 (off) to this many source ports.

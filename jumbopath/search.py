@@ -361,7 +361,7 @@ class MtuSearch:
         assert self._started is not None
         cfg = self.config
         low = self._lower()
-        out_of_budget = self._sent >= cfg.max_probes or now - self._started >= cfg.max_time_s
+        out_of_budget = self._sent >= cfg.max_probes or now >= self._started + cfg.max_time_s
         if low is None:
             unreachable = [t for t in self._tally.values() if t.unreachable]
             hard = self._hard_upper()
@@ -371,7 +371,7 @@ class MtuSearch:
             elif (
                 lost_controls >= cfg.unreachable_after
                 and not self._inflight
-                and now - self._started >= cfg.unreachable_min_s
+                and now >= self._started + cfg.unreachable_min_s
                 or hard is not None
                 and hard <= CONTROL_SIZE[cfg.family]
                 and not self._inflight

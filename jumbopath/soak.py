@@ -176,7 +176,7 @@ class Soak:
             self._started = self._next_at = now
         for key in self._expired(now):
             self._settle(key, True, now)
-        late = now - self._started >= cfg.max_time_s
+        late = now >= self._started + cfg.max_time_s
         if self.stop is not None or late or self._pairs_sent >= cfg.pairs:
             self._done = self.stop is not None or late or not self._pending
             return []

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeRe
 from jumbopath import lldp, nics, sizes
 from jumbopath.cli import app
 from jumbopath.errors import UsageError
+from jumbopath.numbers import NumberError, parse_int
 from jumbopath.render.local import nics_dict, nics_renderable, sizes_dict, sizes_renderable
 from jumbopath.status import ExitCode
 
@@ -23,8 +24,9 @@ MAX_LLDP_WAIT_S = 300.0
 
 def _integer(text: str, what: str) -> int:
     try:
-        return int(text.strip(), 10)
-    except ValueError:
+        # Bounds wide enough that an impossible size is refused by its own check.
+        return parse_int(text, -(10**40), 10**40, what)
+    except NumberError:
         raise UsageError(f"{what} must be a whole number of bytes, not {text!r}") from None
 
 

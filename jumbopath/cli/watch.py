@@ -215,11 +215,11 @@ class LiveTable:
                 c = row.last_change
                 last = f"{clock(c.at)} {verdict(c.before)} -> {verdict(c.after)}"
             table.add_row(
-                where(o),
+                Text(where(o)),  # names from outside: never read as markup
                 str(o.path_mtu) if o.path_mtu is not None else "-",
                 Text(verdict(o), style=STYLE[o.status]),
                 f"{clock(row.since)} ({ago(now - row.since)} ago)",
-                last,
+                Text(last),
                 style="reverse" if highlight else None,
             )
         caption = f"every {self.interval_s:g} s; Ctrl-C ends with a summary"

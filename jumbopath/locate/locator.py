@@ -439,7 +439,7 @@ class Locator:
         self._wake = None
         if not self._swept:
             return self._sweep(now)
-        out_of_budget = self._sent >= cfg.max_probes or now - self._started >= cfg.max_time_s
+        out_of_budget = self._sent >= cfg.max_probes or now >= self._started + cfg.max_time_s
         if out_of_budget:
             self._finish(now, self._best_guess(), conclusive=False)
             return []

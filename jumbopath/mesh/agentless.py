@@ -52,6 +52,7 @@ from jumbopath.mesh.ssh import (
     interrupted_run,
     ssh_argv,
 )
+from jumbopath.numbers import parse_int_or_none
 from jumbopath.probers.pingparse import Flavour
 from jumbopath.probers.systemping import PingTool, SystemPingProber
 from jumbopath.safe import safe_text
@@ -231,7 +232,7 @@ def _worth_retrying(failed: HostError) -> bool:
 # --------------------------------------------------------------------------
 # The far host's routes (Linux)
 
-_ROUTE_LINE = re.compile(r"^@@jp (\S+) (\d{1,6}|-) (\S+) ?(.*)$")
+_ROUTE_LINE = re.compile(r"^@@jp (\S+) ([0-9]{1,6}|-) (\S+) ?(.*)$")
 _IFNAME = re.compile(r"^[A-Za-z0-9_.:@-]{1,15}$")
 
 
@@ -270,7 +271,7 @@ def parse_routes(text: str) -> dict[str, Egress | str]:
             continue
         dev = re.search(r"\bdev (\S+)", route)
         src = re.search(r"\bsrc (\S+)", route)
-        cached = re.search(r"\bmtu (\d{2,6})\b", route)
+        cached = re.search(r"\bmtu ([0-9]{2,6})\b", route)
         if not route or dev is None or not _IFNAME.match(dev.group(1)):
             out[address] = "no route"
             continue
@@ -278,11 +279,9 @@ def parse_routes(text: str) -> dict[str, Egress | str]:
         if state in ("down", "lowerlayerdown"):
             out[address] = f"interface {interface} is down (state {state})"
             continue
-        interface_mtu = (
-            int(mtu_text) if mtu_text.isdigit() and 68 <= int(mtu_text) <= 65535 else None
-        )
+        interface_mtu = parse_int_or_none(mtu_text, 68, 65535)
         source = src.group(1) if src is not None and _is_address(src.group(1)) else ""
-        route_mtu = int(cached.group(1)) if cached is not None else interface_mtu
+        route_mtu = parse_int_or_none(cached.group(1), 68, 65535) if cached else interface_mtu
         out[address] = Egress(source, interface, interface_mtu, route_mtu)
     return out
 

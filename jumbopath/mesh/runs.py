@@ -175,7 +175,7 @@ def remote_script(
 def split_sections(text: str, nonce: str) -> dict[str, tuple[str, int | None]]:
     """Cut a stream into network → (text, exit status from the end marker, or None)."""
     begin = re.compile(rf"^@@jumbopath-{re.escape(nonce)} begin (\S+)$")
-    end = re.compile(rf"^@@jumbopath-{re.escape(nonce)} end (\S+)(?: (\d{{1,3}}))?$")
+    end = re.compile(rf"^@@jumbopath-{re.escape(nonce)} end (\S+)(?: ([0-9]{{1,3}}))?$")
     out: dict[str, tuple[str, int | None]] = {}
     current: str | None = None
     lines: list[str] = []

@@ -37,6 +37,7 @@ from jumbopath.mesh.runs import (
     check_document_problem,
     classify_check,
 )
+from jumbopath.numbers import NumberError, parse_int
 from jumbopath.safe import safe_text
 
 
@@ -88,11 +89,10 @@ def _number(value: Any, where: str, field: str, low: int, high: int) -> int | No
     """An integer field (or its decimal string) within [low, high]; None stays None."""
     if value is None:
         return None
-    if isinstance(value, str) and 0 < len(value) <= 11 and value.lstrip("-").isdecimal():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise UsageError(f"{where}: '{field}' must be a number from {low} to {high}")
-    return value
+    try:
+        return parse_int(value, low, high)
+    except NumberError:
+        raise UsageError(f"{where}: '{field}' must be a number from {low} to {high}") from None
 
 
 def _text(value: Any, where: str, field: str, limit: int | None = None) -> str | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from jumbopath.model import Unreach
+from jumbopath.numbers import NumberError, parse_decimal, parse_int_or_none
 from jumbopath.safe import safe_text
 
 
@@ -74,8 +75,8 @@ class Parsed:
 
 
 _ADDR = r"(?P<addr>[0-9A-Fa-f:.]+)"
-_MTU = r"(?P<mtu>\d{1,6})"
-_RTT = r"time[=<](?P<rtt>\d+(?:\.\d+)?) ?ms"
+_MTU = r"(?P<mtu>[0-9]{1,6})"
+_RTT = r"time[=<](?P<rtt>[0-9]+(?:\.[0-9]+)?) ?ms"
 
 #: Destination-unreachable wording of each tool to its kind (iputils, FreeBSD/macOS, Windows).
 UNREACH_WORDS: dict[str, Unreach] = {
@@ -104,7 +105,7 @@ UNREACH_WORDS: dict[str, Unreach] = {
 
 #: (pattern, kind) per flavour; the first line that matches decides.
 _IPUTILS: list[tuple[re.Pattern[str], Kind]] = [
-    (re.compile(rf"^\d+ bytes from {_ADDR}: icmp_seq=\d+ .*{_RTT}"), Kind.REPLY),
+    (re.compile(rf"^[0-9]+ bytes from {_ADDR}: icmp_seq=[0-9]+ .*{_RTT}"), Kind.REPLY),
     (re.compile(rf"^From {_ADDR}.* Frag needed and DF set \(mtu = {_MTU}\)"), Kind.TOO_BIG),
     (re.compile(rf"^From {_ADDR}.* Packet too big: mtu={_MTU}"), Kind.TOO_BIG),
     (re.compile(rf"^From {_ADDR}.* (Time to live exceeded|Time exceeded)"), Kind.TIME_EXCEEDED),
@@ -117,19 +118,22 @@ _IPUTILS: list[tuple[re.Pattern[str], Kind]] = [
     (re.compile(r"ping: (connect|sendmsg|sendto): (?P<why>.*)"), Kind.UNREACHABLE),
 ]
 _BSD: list[tuple[re.Pattern[str], Kind]] = [
-    (re.compile(rf"^\d+ bytes from {_ADDR}: icmp_seq=\d+ .*{_RTT}"), Kind.REPLY),
-    (re.compile(rf"^\d+ bytes from {_ADDR}: frag needed and DF set \(MTU {_MTU}\)"), Kind.TOO_BIG),
-    (re.compile(rf"^\d+ bytes from {_ADDR}: Time to live exceeded"), Kind.TIME_EXCEEDED),
-    (re.compile(r"packet size too large: \d+ > (?P<mtu>\d+)"), Kind.TOOL_LIMIT),
+    (re.compile(rf"^[0-9]+ bytes from {_ADDR}: icmp_seq=[0-9]+ .*{_RTT}"), Kind.REPLY),
+    (
+        re.compile(rf"^[0-9]+ bytes from {_ADDR}: frag needed and DF set \(MTU {_MTU}\)"),
+        Kind.TOO_BIG,
+    ),
+    (re.compile(rf"^[0-9]+ bytes from {_ADDR}: Time to live exceeded"), Kind.TIME_EXCEEDED),
+    (re.compile(r"packet size too large: [0-9]+ > (?P<mtu>[0-9]+)"), Kind.TOOL_LIMIT),
     (re.compile(r"sendto(\(\) failed \(|: )Message too long"), Kind.REFUSED),
     (
-        re.compile(rf"^\d+ bytes from {_ADDR}: (?P<why>Destination .*|Communication .*)"),
+        re.compile(rf"^[0-9]+ bytes from {_ADDR}: (?P<why>Destination .*|Communication .*)"),
         Kind.UNREACHABLE,
     ),
     (re.compile(r"sendto(\(\) failed \(|: )(?P<why>.*?)\)?$"), Kind.UNREACHABLE),
 ]
 _WINDOWS: list[tuple[re.Pattern[str], Kind]] = [
-    (re.compile(rf"^Reply from {_ADDR}: bytes=\d+ {_RTT}"), Kind.REPLY),
+    (re.compile(rf"^Reply from {_ADDR}: bytes=[0-9]+ {_RTT}"), Kind.REPLY),
     (re.compile(r"^Packet needs to be fragmented but DF set"), Kind.TOO_BIG),
     (re.compile(rf"^Reply from {_ADDR}: TTL expired in transit"), Kind.TIME_EXCEEDED),
     (re.compile(r"^Request timed out"), Kind.LOST),
@@ -144,7 +148,7 @@ _TABLES = {
     Flavour.WINDOWS_PING: _WINDOWS,
 }
 #: BusyBox prints ``seq=`` where iputils prints ``icmp_seq=``.
-_BUSYBOX_REPLY = re.compile(rf"^\d+ bytes from {_ADDR}: seq=\d+ .*{_RTT}")
+_BUSYBOX_REPLY = re.compile(rf"^[0-9]+ bytes from {_ADDR}: seq=[0-9]+ .*{_RTT}")
 
 #: .NET ``IPStatus`` names (what the PowerShell batch prints) to kinds.
 IPSTATUS: dict[str, tuple[Kind, Unreach | None]] = {
@@ -204,10 +208,25 @@ def parse(flavour: Flavour, text: str, rc: int | None) -> Parsed:
     return Parsed(Kind.UNKNOWN, detail=safe_text(last, 200))
 
 
+def _rtt(text: str | None) -> float | None:
+    """A round-trip time in ms from outside output, at most an hour; None otherwise."""
+    if not text:
+        return None
+    try:
+        return parse_decimal(text, MAX_RTT_MS)
+    except NumberError:
+        return None
+
+
+#: Longest round trip believed from a ping's output, ms.
+MAX_RTT_MS = 3_600_000.0
+
+
 def _found(kind: Kind, m: re.Match[str], line: str) -> Parsed:
     groups = m.groupdict()
-    mtu = int(groups["mtu"]) if groups.get("mtu") else None
-    rtt = float(groups["rtt"]) if groups.get("rtt") else None
+    # A far host's output is outside data: a size outside what IP allows is not believed.
+    mtu = parse_int_or_none(groups["mtu"], 68, 65535) if groups.get("mtu") else None
+    rtt = _rtt(groups.get("rtt"))
     code = _unreach(groups.get("why")) if kind is Kind.UNREACHABLE else None
     return Parsed(
         kind,
@@ -219,7 +238,7 @@ def _found(kind: Kind, m: re.Match[str], line: str) -> Parsed:
     )
 
 
-_STATUS = re.compile(r"^@@jp \d+ (?P<status>\w+) (?P<rtt>\d+) (?P<addr>\S+)$")
+_STATUS = re.compile(r"^@@jp [0-9]+ (?P<status>\w+) (?P<rtt>[0-9]+) (?P<addr>\S+)$")
 
 
 def parse_status(line: str) -> Parsed:
@@ -235,6 +254,6 @@ def parse_status(line: str) -> Parsed:
         kind,
         reporter=reporter,
         code=code,
-        rtt_ms=float(m["rtt"]),
+        rtt_ms=_rtt(m["rtt"]),
         detail=safe_text(m["status"], 60),
     )

@@ -60,6 +60,7 @@ from jumbopath.model import (
     Unreach,
     Unreachable,
 )
+from jumbopath.numbers import parse_int_or_none
 from jumbopath.probers.base import Target
 from jumbopath.probers.pingparse import Flavour, Kind, Parsed, parse, parse_status
 from jumbopath.procs import track
@@ -417,14 +418,16 @@ class SystemPingProber:
         """Feed one line; a finished block (or a PowerShell line) gives its outcome."""
         if self.tool.flavour is Flavour.WINDOWS:
             parts = line.split()
-            if len(parts) < 2 or parts[0] != MARK or not parts[1].isdigit():
+            found = parse_int_or_none(parts[1], 0, 1 << 31) if len(parts) > 1 else None
+            if parts[0:1] != [MARK] or found is None:
                 return None
-            return self._settle(batch, int(parts[1]), parse_status(line))
+            return self._settle(batch, found, parse_status(line))
         head, _, rest = line.partition(" ")
         index_text, _, text = rest.partition(" ")
-        if not index_text.isdigit() or int(index_text) not in batch.probes:
+        number = parse_int_or_none(index_text, 0, 1 << 31)
+        if number is None or number not in batch.probes:
             return None
-        index = int(index_text)
+        index = number
         if head == f"{MARK}-end":
             lines = batch.lines.pop(index, [])
             return self._settle(batch, index, parse(self.tool.flavour, "\n".join(lines), 1))

@@ -70,7 +70,7 @@ class _Tree:
 
 
 def _num(label: str) -> int:
-    digits = "".join(c for c in label if c.isdigit())
+    digits = "".join(c for c in label if c in "0123456789")[:18]
     return int(digits) if digits else -1
 
 

@@ -35,6 +35,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from jumbopath.errors import UsageError
 from jumbopath.model import PathResult, Report, Status
+from jumbopath.safe import safe_text
 
 PATH_LABELS = ("target", "address", "family")
 MESH_LABELS = ("network", "source", "destination")
@@ -147,14 +148,37 @@ def mesh_metrics(doc: Mapping[str, Any]) -> list[Metric]:
     return [mtu, expected, ok, measured]
 
 
+#: Longest label value exposed, characters.
+MAX_LABEL = 200
+
+
+def safe_metrics(metrics: Iterable[Metric]) -> Iterator[Metric]:
+    """The metrics with every label value made safe (:func:`~jumbopath.safe.safe_text`).
+
+    Label values carry names from inventories, DNS and result files; the
+    exposition formats escape only backslash, quote and newline, so ESC, BEL,
+    C1 controls and bidirectional overrides would reach whoever reads the
+    file or the scrape (a terminal, a log viewer). Every exposition path
+    (``--format prometheus``, ``--textfile``, the exporter's ``/metrics``)
+    passes through here.
+    """
+    for metric in metrics:
+        clean = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+        clean.samples = [
+            s._replace(labels={k: safe_text(v, MAX_LABEL) for k, v in s.labels.items()})
+            for s in metric.samples
+        ]
+        yield clean
+
+
 class Fixed(Collector):
-    """A collector that yields metrics made beforehand."""
+    """A collector that yields metrics made beforehand (label values made safe)."""
 
     def __init__(self, metrics: list[Metric]) -> None:
         self.metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
-        yield from self.metrics
+        yield from safe_metrics(self.metrics)
 
 
 def registry_of(metrics: list[Metric]) -> CollectorRegistry:

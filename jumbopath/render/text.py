@@ -65,12 +65,14 @@ def results_table(report: Report, command: str = "check") -> Table:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for r in report.results:
         iface = f"{safe_text(r.interface, 40)} ({r.interface_mtu})" if r.interface else "-"
+        # Cells from outside go in as Text: a str cell is read as Rich markup, so a
+        # target named "[/x]" would crash the table and "[link=...]" would be a link.
         table.add_row(
-            safe_text(r.target, 80),
-            safe_text(r.address, 80) if r.address else "-",
+            Text(safe_text(r.target, 80)),
+            Text(safe_text(r.address, 80)) if r.address else "-",
             str(r.path_mtu) if r.path_mtu is not None else "-",
             str(r.max_icmp_payload) if r.max_icmp_payload is not None else "-",
-            iface,
+            Text(iface),
             f"{r.loss:.0%}" if r.path_mtu is not None else "-",
             str(r.probes_sent),
             f"{r.elapsed_s:.2f}s",

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from jumbopath.errors import UsageError
+from jumbopath.numbers import parse_int_or_none
 from jumbopath.safe import safe_text
 from jumbopath.switches.model import Neighbour, Port
 from jumbopath.switches.vendors import ip_mtu_from_if_mtu
@@ -109,8 +110,8 @@ def _number(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value if 0 <= value < 1 << 40 else None
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 13:
-        return int(value.strip())
+    if isinstance(value, str) and len(value.strip()) < 13:
+        return parse_int_or_none(value, 0, (1 << 40) - 1)
     return None
 
 

@@ -91,7 +91,10 @@ def test_hostile_names_stay_inside_their_label() -> None:
 
     evil = replace(r, target='x"} 1\njumbopath_path_ok{target="y')
     got = samples(render_openmetrics(path_metrics([evil])))
-    assert [s.labels["target"] for s in got["jumbopath_path_ok"]] == [evil.target]
+    # The newline is shown escaped (a control character), the quote stays inside.
+    assert [s.labels["target"] for s in got["jumbopath_path_ok"]] == [
+        'x"} 1\\x0ajumbopath_path_ok{target="y'
+    ]
 
 
 def test_textfile_is_written_atomically_in_the_classic_format(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jumbopath.numbers import parse_int_or_none
+
 if TYPE_CHECKING:
     from jumbopath.switches.files import SwitchesFile
 
@@ -116,7 +118,7 @@ def switches_spec(
         port = hv.get(SNMP_PORT_VAR)
         if port is not None:
             port = deref(port, hv, SNMP_PORT_VAR)
-            row["port"] = int(port) if isinstance(port, str) and port.isdigit() else port
+            row["port"] = parse_int_or_none(port, 1, 65535) if isinstance(port, str) else port
         rows.append(row)
     if not rows:
         return None

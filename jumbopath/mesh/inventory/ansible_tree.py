@@ -78,7 +78,7 @@ OS_HINTS: tuple[tuple[str, dict[str, str]], ...] = (
     ),
 )
 
-_RANGE_RE = re.compile(r"\[([A-Za-z0-9]+):([A-Za-z0-9]+)(?::(\d+))?\]")
+_RANGE_RE = re.compile(r"\[([A-Za-z0-9]+):([A-Za-z0-9]+)(?::([0-9]+))?\]")
 _JINJA_VAR_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 
 
