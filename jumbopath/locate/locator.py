@@ -195,6 +195,7 @@ class Locator:
         """Expire old probes, decide if done, and return the probes to send now."""
         if self._started is None:
             self._started = now
+            self._presume()
         if self.done:
             return []
         timeout = self.timeout_s()
@@ -309,6 +310,18 @@ class Locator:
                 self._misses[p.ttl] = self._misses.get(p.ttl, 0) + 1
                 p.missed = True
 
+    def _presume(self) -> None:
+        """Take what another target's localization proved as known (shared evidence)."""
+        given = self.config.presumed
+        if given is None:
+            return
+        for ttl, address in enumerate(given.hops, start=1):
+            self._hop(ttl).address = address
+        if self.config.fail_size is not None and given.reach:
+            self._reach[self.config.fail_size] = given.reach
+        if given.ptb is not None and self._probing:
+            self._ptb.append(given.ptb)
+
     def _note_once(self, note: Remark) -> None:
         if note not in self._notes:
             self._notes.append(note)
@@ -332,7 +345,8 @@ class Locator:
         self._next_batch += 1
         out = []
         fail = self.config.fail_size
-        if self._probing and not self._local:
+        presumed = self.config.presumed
+        if self._probing and not self._local and (presumed is None or presumed.ptb is None):
             assert fail is not None
             if sweep:
                 out += [self._request(ttl, size, batch) for size in self._upper()]
@@ -368,8 +382,9 @@ class Locator:
         return min(need, self.config.max_confirm)
 
     def _sweep(self, now: float) -> list[ProbeRequest]:
-        first = self._swept + 1
-        self._swept = min(self._swept + self.config.sweep_hops, self.config.max_hops)
+        given = self.config.presumed
+        first = max(self._swept, len(given.hops) if given is not None else 0) + 1
+        self._swept = min(first - 1 + self.config.sweep_hops, self.config.max_hops)
         self._deferred += range(first, self._swept + 1)
         return self._sweep_ready(now)
 
