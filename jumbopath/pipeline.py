@@ -339,11 +339,14 @@ def _route_key(state: PathState) -> tuple[object, ...]:
 
 def _cohort_key(state: PathState) -> tuple[object, ...] | None:
     """Failing targets with this key share their limits until proven otherwise:
-    the same way out, the same failing size and protocol, no local refusal."""
+    the same way out, the same failing size and protocol, the same "too big" heard
+    by the search (or none), no local refusal."""
     r = state.done()
     if r.path_mtu is None or any(e.outcome == "local-refused" for e in r.evidence):
         return None
-    return (*_route_key(state), r.path_mtu, r.protocol, r.port)
+    # What the search heard decides the cohort too: a router's "too big" (which one,
+    # which MTU) is never shared with a path whose big packets died silently.
+    return (*_route_key(state), r.path_mtu, r.protocol, r.port, _ptb_hint(r))
 
 
 def _compared(failing: Sequence[PathState], passing: Sequence[PathState]) -> list[PathState]:

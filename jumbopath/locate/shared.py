@@ -16,10 +16,12 @@ say otherwise, and probe only what costs no shared router a token:
   the leader's big packets reached, as usual (big probes that die cost no
   router a token, the target's echo replies neither).
 
-A follower whose own probes contradict the shared limit (its target answers at
-another distance than the leader's past a "too big", its own search saw a
-"too big" from another router or with another MTU, or its localization did
-not conclude) is located again on its own. Pure: no IO, no clock.
+A router's "too big" is shared only with paths whose own search heard it (the
+same router, the same MTU): those few probes confirm it. A follower whose own
+probes contradict the shared limit (its target answers at another distance
+than the leader's past a "too big", its own search heard no "too big" from
+that router or one from another, or its localization did not conclude) is
+located again on its own. Pure: no IO, no clock.
 """
 
 from __future__ import annotations
@@ -115,8 +117,11 @@ def contradicted(
     or None when they agree."""
     if not found.conclusive or found.break_ is None:
         return "unconcluded"
-    if own_too_big(search_evidence, given)[1]:
+    same, other = own_too_big(search_evidence, given)
+    if other:
         return "other-too-big"
+    if given.ptb is not None and not same:
+        return "no-own-too-big"  # a router's report is shared only with paths that heard it
     if given.ptb is not None and end_ttl(found, target) != leader_end:
         return "distance"
     return None

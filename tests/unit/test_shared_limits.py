@@ -24,7 +24,9 @@ def seg(egress: int = 9000, l2: int = 9000) -> SimSegment:
 
 
 def path(*segments: SimSegment) -> SimPath:
-    routers = tuple(SimRouter([R1, R2][i]) for i in range(len(segments) - 1))
+    # Like Linux: "time exceeded" rate-limited (a burst of 6, then 1 a second),
+    # "too big" exempt from the per-host limit.
+    routers = tuple(SimRouter([R1, R2][i], ptb_limited=False) for i in range(len(segments) - 1))
     return SimPath(segments, routers)
 
 
@@ -46,16 +48,14 @@ def locate_s(r: PathResult) -> float:
     return next(st.elapsed_s for st in r.stages if st.name == "locate")
 
 
-# (The simulated router rate-limits its "too big" too, harsher than Linux, which
-# exempts them from the per-host limit: a dozen targets keep the search exact.)
-PTB_12 = {a: path(seg(), seg(egress=1500)) for a in addresses(12)}
+PTB_40 = {a: path(seg(), seg(egress=1500)) for a in addresses(40)}
 SILENT_5 = {a: path(seg(), seg(l2=1500)) for a in addresses(5)} | {
     a: path(seg(), seg()) for a in addresses(20, net=10)
 }
 
 # (description, paths, kind, reporter, followers judged by shared evidence)
 CASES = [
-    ("12 targets behind one router that says too big", PTB_12, BreakKind.PTB, R1, 11),
+    ("40 targets behind one router that says too big", PTB_40, BreakKind.PTB, R1, 39),
     ("5 targets behind silent ports, 20 clean beside", SILENT_5, BreakKind.SILENT, None, 4),
 ]
 
@@ -122,6 +122,24 @@ def test_a_follower_farther_than_the_leader_is_measured_on_its_own() -> None:
     assert r.break_.reported_by == R1 and r.break_.before == R2
     assert shared(r) is None
     assert [h.address for h in r.hops] == [R1, R2, far]
+
+
+def test_a_silent_port_and_a_router_that_says_too_big_are_not_mixed() -> None:
+    """Same router, same way out, same path MTU: the "too big" one path's search
+    heard is not the verdict of a path whose big packets die silently."""
+    silent, ptb = addresses(4), addresses(4, net=10)
+    paths = {a: path(seg(), seg(l2=1500)) for a in silent}
+    paths |= {a: path(seg(), seg(egress=1500)) for a in ptb}
+    results = run(paths)
+    for a in silent:
+        b = results[a].break_
+        assert b is not None and b.kind is BreakKind.SILENT and b.confirmed, (a, b)
+        assert b.after == R1 and b.before == a
+    for a in ptb:
+        b = results[a].break_
+        assert b is not None and b.kind is BreakKind.PTB and b.reported_by == R1, (a, b)
+    leaders = {n.fact("leader") for r in results.values() if (n := shared(r)) is not None}
+    assert len(leaders) == 2  # one localization per kind of limit
 
 
 def test_the_shared_evidence_is_in_the_json_and_has_a_sentence() -> None:
