@@ -26,6 +26,7 @@ from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
 from jumbopath.locate.config import Presumed
 from jumbopath.locate.limits import every_limit
 from jumbopath.locate.shared import (
+    Cohort,
     cohorts,
     contradicted,
     end_ttl,
@@ -246,22 +247,7 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
         until=required,
     )
     located = {id(s): (j.planner.config, j.planner.abandon(prober.now())) for s, j in first}
-    given: dict[int, Presumed] = {}
-    leader_end: dict[int, int | None] = {}
-    hops_of: dict[tuple[object, ...], Presumed] = {}
-    for c in groups:
-        cfg, found = located[id(failing[c.leader])]
-        p = presumption(cfg.target, found)
-        if p is None:
-            continue
-        hops_of.setdefault(_route_key(failing[c.leader]), p)
-        for i in c.followers:
-            given[id(failing[i])] = p
-            leader_end[id(failing[i])] = end_ttl(found, cfg.target)
-    for s in later:
-        p = hops_of.get(_route_key(s))
-        if p is not None:
-            given[id(s)] = mapped_only(p)
+    given, leader_end = _presumptions(groups, failing, later, located)
     followers = [failing[i] for c in groups for i in c.followers]
     second = [
         (s, _locator(s, label, _left(budget, started, prober), floor, pacer, given.get(id(s))))
@@ -271,20 +257,9 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
         _drive_until(prober, second, followers, _left(budget, started, prober))
     for s, j in second:
         found = j.planner.abandon(prober.now())
-        p = given.get(id(s))
-        if p is not None and s in followers:
-            why = contradicted(p, leader_end[id(s)], found, s.target.address, s.done().evidence)
-            if why is None:
-                s.result = replace(
-                    s.done(),
-                    notes=(
-                        *s.done().notes,
-                        shared_remark(p, found, s.target.address, s.done().evidence),
-                    ),
-                )
-            else:
-                given.pop(id(s))  # measured on its own below
-                continue
+        shared = s in followers and id(s) in given
+        if shared and not _judged_shared(s, given[id(s)], leader_end[id(s)], found):
+            continue  # its own probes disagree: measured on its own below
         located[id(s)] = (j.planner.config, found)
     alone = [s for s in followers if id(s) not in located]
     third = [
@@ -299,6 +274,47 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
             state.result = _with_location(state.done(), located[id(state)][1])
     for state, test in directions:
         state.result = _with_direction(state.done(), test.planner, prober.now())
+
+
+def _presumptions(
+    groups: Sequence[Cohort],
+    failing: Sequence[PathState],
+    compared: Sequence[PathState],
+    located: dict[int, tuple[LocateConfig, LocateResult]],
+) -> tuple[dict[int, Presumed], dict[int, int | None]]:
+    """What each follower takes from its leader's localization (and each compared
+    passing target from a leader that leaves the same way: the hops alone), and
+    the distance of the leader's target (by ``id`` of the path state)."""
+    given: dict[int, Presumed] = {}
+    leader_end: dict[int, int | None] = {}
+    hops_of: dict[tuple[object, ...], Presumed] = {}
+    for c in groups:
+        cfg, found = located[id(failing[c.leader])]
+        p = presumption(cfg.target, found)
+        if p is None:
+            continue
+        hops_of.setdefault(_route_key(failing[c.leader]), p)
+        for i in c.followers:
+            given[id(failing[i])] = p
+            leader_end[id(failing[i])] = end_ttl(found, cfg.target)
+    for s in compared:
+        p = hops_of.get(_route_key(s))
+        if p is not None:
+            given[id(s)] = mapped_only(p)
+    return given, leader_end
+
+
+def _judged_shared(
+    state: PathState, given: Presumed, leader_end: int | None, found: LocateResult
+) -> bool:
+    """Whether a follower's own probes agree with the shared limit; if so, its
+    result says what confirmed it (the shared-limit remark)."""
+    r = state.done()
+    if contradicted(given, leader_end, found, state.target.address, r.evidence) is not None:
+        return False
+    note = shared_remark(given, found, state.target.address, r.evidence)
+    state.result = replace(r, notes=(*r.notes, note))
+    return True
 
 
 def _locator(
