@@ -12,15 +12,18 @@ say otherwise, and probe only what costs no shared router a token:
 * behind a router that said "too big": no big probe at all (the router's
   answer is the leader's), only small probes past that router, which the
   target answers with echo replies (not rate-limited);
-* behind a silent segment: the sweep and the confirmation past the last hop
-  the leader's big packets reached, as usual (big probes that die cost no
-  router a token, the target's echo replies neither).
+* behind a silent segment: one big probe of its own at the last hop the
+  leader's big packets reached (one token: its answer proves this path's big
+  packets get there too), then the sweep and the confirmation past it, as
+  usual (big probes that die cost no router a token, the target's echo
+  replies neither).
 
 A router's "too big" is shared only with paths whose own search heard it (the
 same router, the same MTU): those few probes confirm it. A follower whose own
 probes contradict the shared limit (its target answers at another distance
 than the leader's past a "too big", its own search heard no "too big" from
-that router or one from another, or its localization did not conclude) is
+that router or one from another, its own big probe went unanswered at the
+silent stretch's near end, or its localization did not conclude) is
 located again on its own. Pure: no IO, no clock.
 """
 
@@ -74,9 +77,23 @@ def presumption(leader: str, found: LocateResult) -> Presumed | None:
         return None
     ttls = {h.address: h.ttl for h in found.hops if h.address is not None}
     at = ttls.get(brk.after)
+    if at is None and brk.kind is BreakKind.PTB:
+        # The router stayed quiet at its own TTL (out of tokens), but it said
+        # "too big" to the failing size one TTL further.
+        sent = [
+            e.ttl
+            for e in found.evidence
+            if e.outcome == "too-big" and e.reporter == brk.after and e.size == brk.size
+        ]
+        sent = [t for t in sent if t is not None and t > 1]
+        at = min(sent) - 1 if sent else None
     if at is None:
         return None
-    hops = tuple(h.address for h in found.hops if h.ttl <= at)
+    hops = tuple(
+        brk.after if h.ttl == at and h.address is None else h.address
+        for h in found.hops
+        if h.ttl <= at
+    )
     if brk.kind is BreakKind.PTB and brk.mtu is not None and brk.reported_by == brk.after:
         return Presumed(leader, hops, at - 1, (at, brk.mtu, brk.after))
     if brk.kind is BreakKind.SILENT:
@@ -124,7 +141,18 @@ def contradicted(
         return "no-own-too-big"  # a router's report is shared only with paths that heard it
     if given.ptb is not None and end_ttl(found, target) != leader_end:
         return "distance"
+    if given.ptb is None and given.reach and not reached(found, given.reach):
+        return "reach-unproven"
     return None
+
+
+def reached(found: LocateResult, ttl: int) -> bool:
+    """Whether one of the path's own failing-size probes was answered at ``ttl``."""
+    size = found.break_.size if found.break_ is not None else None
+    return any(
+        e.ttl == ttl and e.size == size and e.outcome in ("time-exceeded", "reply")
+        for e in found.evidence
+    )
 
 
 def shared_remark(

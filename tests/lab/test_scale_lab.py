@@ -98,11 +98,11 @@ def extra_addresses(lab: Lab, host: str, switch: str, count: int) -> list[str]:
 
 
 def test_targets_behind_one_limit_share_its_localization(lab: Lab) -> None:
-    """Twelve addresses behind the router egress that says "too big" and six behind
+    """Twelve addresses behind the router egress that says "too big" and four behind
     the silent port: one localization per limit, the others judged by shared
     evidence (the remark says whose), every verdict still exact."""
     ptb = [lab.addr("c"), *extra_addresses(lab, "c", "sw-c", 11)]
-    silent = [lab.addr("b"), *extra_addresses(lab, "b", "sw-a", 5)]
+    silent = [lab.addr("b"), *extra_addresses(lab, "b", "sw-a", 3)]
     done = lab.run("src", [*CHECK, "--expect", "9000", "--json", *ptb, *silent], timeout=90)
     assert done.returncode == 1, done.stderr
     results = {r["address"]: r for r in json.loads(done.stdout)["results"]}
@@ -118,8 +118,11 @@ def test_targets_behind_one_limit_share_its_localization(lab: Lab) -> None:
             notes = [m for m in r["remarks"] if m["code"] == "shared-limit"]
             leaders |= {m["leader"] for m in notes}
             locate = next(st for st in r["stages"] if st["name"] == "locate")
-            # Alone behind a router at its ICMP limit this took seconds per target.
-            assert locate["elapsed_s"] <= 2.0, r
+            # Each located alone, they spent the router's ICMP budget (a burst of 6,
+            # then 1 a second, drained by the test before) until the 8 s bound; now a
+            # silent one spends one token of its own (its big probe reaches the
+            # router), a "too big" one none.
+            assert locate["elapsed_s"] <= 6.0, r
         assert len(leaders) == 1 and leaders <= set(group), (kind, leaders)
         shared = [
             a for a in group if any(m["code"] == "shared-limit" for m in results[a]["remarks"])

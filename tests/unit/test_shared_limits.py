@@ -9,8 +9,9 @@ import json
 import pytest
 
 from jumbopath.environment import SimulatedEnvironment
-from jumbopath.locate.shared import cohorts
-from jumbopath.model import BreakKind, PathResult, Remark, Status
+from jumbopath.locate.config import LocateResult, Presumed
+from jumbopath.locate.shared import cohorts, presumption
+from jumbopath.model import Break, BreakKind, Cause, Evidence, Hop, PathResult, Remark, Status
 from jumbopath.pipeline import CheckConfig, check
 from jumbopath.probers.simulated import SimPath, SimRouter, SimSegment
 from jumbopath.render.explain import remark_sentence
@@ -86,8 +87,10 @@ def test_one_localization_answers_for_the_cohort(
         assert note.fact("end_ttl") == 2
         if kind is BreakKind.SILENT:
             assert int(note.fact("own_silent") or 0) >= 2  # its own big probes died past R1
-        # Nothing of this path's own was asked of the shared router (TTL 1).
-        assert not [e for e in r.evidence if e.ttl == 1], r.evidence
+        # Of the shared router (TTL 1) this path asked nothing past a "too big", and
+        # one answer (its own big probe got there) before a silent stretch.
+        asked = [(e.size, e.outcome, e.count) for e in r.evidence if e.ttl == 1]
+        assert asked == ([] if kind is BreakKind.PTB else [(1501, "time-exceeded", 1)])
     # One router's ICMP budget (6, then 1 a second) is spent once, not per target:
     # the slowest localization ends within about a second of virtual time.
     assert max(locate_s(r) for r in failing) < 1.5, desc
@@ -124,6 +127,19 @@ def test_a_follower_farther_than_the_leader_is_measured_on_its_own() -> None:
     assert [h.address for h in r.hops] == [R1, R2, far]
 
 
+def test_a_follower_whose_big_packets_die_before_the_shared_hops_is_measured_alone() -> None:
+    """Its own big probe at the shared hop goes unanswered: the silent stretch is on
+    its own first segment, not past the router the others' big packets reach."""
+    paths = {a: path(seg(), seg(l2=1500)) for a in addresses(3)}
+    near = "198.18.9.99"
+    paths[near] = path(seg(l2=1500), seg())
+    results = run(paths)
+    b = results[near].break_
+    assert b is not None and b.kind is BreakKind.SILENT and b.after is None and b.before == R1
+    assert b.cause is Cause.SILENT_FIRST_SEGMENT and shared(results[near]) is None
+    assert sum(shared(results[a]) is not None for a in addresses(3)) == 2
+
+
 def test_a_silent_port_and_a_router_that_says_too_big_are_not_mixed() -> None:
     """Same router, same way out, same path MTU: the "too big" one path's search
     heard is not the verdict of a path whose big packets die silently."""
@@ -157,3 +173,24 @@ def test_the_shared_evidence_is_in_the_json_and_has_a_sentence() -> None:
 def test_cohorts_prefer_a_leader_that_heard_the_router() -> None:
     got = cohorts([("a",), ("b",), ("a",), None, ("a",)], [False, False, True, False, False])
     assert [(c.leader, c.followers) for c in got] == [(1, ()), (2, (0, 4)), (3, ())]
+
+
+def test_a_router_quiet_at_its_own_ttl_is_placed_by_its_too_big() -> None:
+    """The leader's router sent no "time exceeded" (out of tokens) but said "too
+    big" to the failing size at TTL 2: it sits at TTL 1, and is shared as such."""
+    dst = "198.18.9.1"
+    brk = Break(BreakKind.PTB, R1, dst, 1500, R1, Cause.ROUTER_TOO_BIG, size=1501, target=dst)
+    found = LocateResult(
+        hops=(Hop(1, None, None, None), Hop(2, dst, 0.1, 1500)),
+        break_=brk,
+        conclusive=True,
+        probes_sent=16,
+        elapsed_s=0.1,
+        evidence=(
+            Evidence(1501, "lost", 1, ttl=1),
+            Evidence(1501, "too-big", 1, 1500, R1, ttl=2),
+            Evidence(1501, "too-big", 1, 1500, R1, ttl=3),
+        ),
+        notes=(),
+    )
+    assert presumption(dst, found) == Presumed(dst, (R1,), 0, (1, 1500, R1))
