@@ -23,7 +23,7 @@ its cached path MTUs. Results are medians over the runs.
 
 Run as root from the repository root::
 
-    python3 bench/scale_bench.py [--runs N] [--json FILE] [--at REV] [--scenarios LIST]
+    python3 bench/scale_bench.py [--runs N] [--rest S] [--json FILE] [--at REV] [--scenarios LIST]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,7 +242,9 @@ def _search_s(r: dict[str, Any]) -> float:
     return float(r.get("elapsed_s") or 0.0)
 
 
-def bench_scenario(sc: Scenario, runs: int, timeout_s: float, settle_s: float) -> dict[str, Any]:
+def bench_scenario(
+    sc: Scenario, runs: int, timeout_s: float, settle_s: float, rest_s: float = 0.0
+) -> dict[str, Any]:
     print(f"== {sc.key}: {sc.title}", file=sys.stderr, flush=True)
     out: dict[str, Any] = {"key": sc.key, "title": sc.title, "limit_s": sc.limit_s, "runs": []}
     with LAB.Lab(topology(sc)) as lab:
@@ -260,6 +263,8 @@ def bench_scenario(sc: Scenario, runs: int, timeout_s: float, settle_s: float) -
         # Throwaway run: Python's files into the page cache.
         run_timed(lab, "src", [*jumbopath_argv(), "check", lab.addr("a1"), "--json"], 60, JP_ENV)
         for i in range(1, runs + 1):
+            if i > 1 and rest_s:
+                time.sleep(rest_s)  # the routers' ICMP budget refills (1 a second)
             rec = one_run(lab, truth, i, timeout_s, settle_s)
             print(
                 f"  [{sc.key}] run {i}/{runs} {rec['wall_s']:6.2f}s (cpu {rec['cpu_s']:.2f}s, "
@@ -365,6 +370,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
     ap.add_argument("--timeout", type=float, default=60.0, help="cap per run, seconds (60)")
     ap.add_argument("--settle", type=float, default=10.0, help="wait for a quiet machine (s)")
+    ap.add_argument(
+        "--rest",
+        type=float,
+        default=0.0,
+        help="seconds between runs, so every run meets rested routers (Linux refills "
+        "its ICMP budget at 1 a second, a burst of 6: 6 s); default 0",
+    )
     ap.add_argument("--at", metavar="REV", help="measure jumbopath as committed at REV")
     ap.add_argument("--scenarios", default=",".join(keys), help=f"comma list out of {keys}")
     args = ap.parse_args(argv)
@@ -372,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("--runs must be 1..100")
     if not 1 <= args.timeout <= 600:
         ap.error("--timeout must be 1..600 seconds")
+    if not 0 <= args.rest <= 60:
+        ap.error("--rest must be 0..60 seconds")
     if not 0 <= args.settle <= 600:
         ap.error("--settle must be 0..600 seconds")
     chosen = [k for k in args.scenarios.split(",") if k]
@@ -405,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sc in SCENARIOS:
             if sc.key in chosen:
                 results["scenarios"].append(
-                    bench_scenario(sc, args.runs, args.timeout, args.settle)
+                    bench_scenario(sc, args.runs, args.timeout, args.settle, args.rest)
                 )
     finally:
         if snap is not None:
