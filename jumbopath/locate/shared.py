@@ -83,9 +83,12 @@ def presumption(leader: str, found: LocateResult) -> Presumed | None:
         sent = [
             e.ttl
             for e in found.evidence
-            if e.outcome == "too-big" and e.reporter == brk.after and e.size == brk.size
+            if e.outcome == "too-big"
+            and e.reporter == brk.after
+            and e.size == brk.size
+            and e.ttl is not None
+            and e.ttl > 1
         ]
-        sent = [t for t in sent if t is not None and t > 1]
         at = min(sent) - 1 if sent else None
     if at is None:
         return None
