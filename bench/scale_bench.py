@@ -10,7 +10,12 @@ Two scenarios, each on its own lab (always torn down):
   frames vanish silently) and two behind a router egress at 1500 that sends
   "fragmentation needed". Every MTU exact, the whole run within 3 s.
 * ``clean-1000``: 1000 clean targets behind one router (extra addresses on
-  four host namespaces, one /22 the router must resolve), within 10 s.
+  four host namespaces, one /22 the router must resolve), within 1.5 s.
+* ``silent-250``: 245 clean targets and 5 hosts behind switch ports at 1500
+  on the clean targets' switch (big frames vanish silently), within 2 s.
+* ``ptb-40``: 40 targets behind one router egress at 1500 (extra addresses on
+  four hosts): the router's "fragmentation needed" answers all of them from
+  one ICMP budget (Linux: a burst of about 6, then 1 a second), within 2 s.
 
 Before every run the router forgets the targets' neighbour entries (so every
 run makes first contact with hundreds of new hosts) and the prober forgets
@@ -18,7 +23,7 @@ its cached path MTUs. Results are medians over the runs.
 
 Run as root from the repository root::
 
-    python3 bench/scale_bench.py [--runs N] [--json FILE] [--at REV] [--scenarios LIST]
+    python3 bench/scale_bench.py [--runs N] [--rest S] [--json FILE] [--at REV] [--scenarios LIST]
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +73,10 @@ EXPECT = 9000
 """The MTU every check expects."""
 HOSTS = ("a1", "a2", "a3", "a4")
 """The clean host namespaces that carry the extra addresses."""
+PTB_HOSTS = ("p1", "p2", "p3", "p4")
+"""The hosts behind the one shared egress at 1500 (``shared_ptb``)."""
+PTB_NET = ipaddress.ip_network("198.19.132.0/24")
+"""Where the extra addresses behind the shared egress come from."""
 EXTRA_NET = ipaddress.ip_network("198.19.128.0/22")
 """Where the extra target addresses come from (inside 198.18.0.0/15, far from
 the lab's own segments, which use 198.18.N.0/24 and 198.19.N-256.0/24 for N
@@ -87,11 +97,17 @@ class Scenario:
     """Hosts behind their own router egress at 1500 (the router sends PTB)."""
     limit_s: float
     """Bound on the whole process (start-up included)."""
+    shared_ptb: int = 0
+    """Targets behind one router egress at 1500 (one "too big" budget for all)."""
 
 
 SCENARIOS = (
     Scenario("faults-250", "245 clean + 5 faulty targets behind one router", 245, 3, 2, 3.0),
-    Scenario("clean-1000", "1000 clean targets behind one router", 1000, 0, 0, 10.0),
+    Scenario("clean-1000", "1000 clean targets behind one router", 1000, 0, 0, 1.5),
+    Scenario("silent-250", "245 clean + 5 behind a silent switch port", 245, 5, 0, 2.0),
+    Scenario(
+        "ptb-40", "40 targets behind one router egress at 1500 (PTB)", 0, 0, 0, 2.0, shared_ptb=40
+    ),
 )
 
 
@@ -102,7 +118,9 @@ def topology(sc: Scenario) -> Topology:
                               │             ├─1500┆9000─ b1    silent drop
                               │             └─1500┆9000─ bN    (one port each)
                               ├─1500─ sw-c1 ─9000─ c1          router egress 1500, PTB
-                              └─1500─ sw-cM ─9000─ cM          (one egress each)
+                              ├─1500─ sw-cM ─9000─ cM          (one egress each)
+                              └─1500─ sw-p ─9000─ p1 .. p4     one egress 1500 for all
+                                                               (``shared_ptb`` addresses)
     """
     lab = LAB
     nodes: list[Any] = [lab.Host("src"), lab.Switch("sw0"), lab.Router("r1"), lab.Switch("sw-a")]
@@ -116,30 +134,42 @@ def topology(sc: Scenario) -> Topology:
     for i in range(1, sc.ptb + 1):
         nodes += [lab.Switch(f"sw-c{i}"), lab.Host(f"c{i}")]
         links += [lab.Link("r1", f"sw-c{i}", a_mtu=1500), lab.Link(f"sw-c{i}", f"c{i}")]
+    if sc.shared_ptb:
+        nodes.append(lab.Switch("sw-p"))
+        links.append(lab.Link("r1", "sw-p", a_mtu=1500))
+        for h in PTB_HOSTS:
+            nodes.append(lab.Host(h))
+            links.append(lab.Link("sw-p", h))
     return lab.Topology(nodes=tuple(nodes), links=tuple(links))
 
 
-def populate(lab: Lab, count: int) -> list[str]:
-    """Give the clean hosts ``count`` addresses in all (their own ones first);
-    the router reaches the extra ones on its link toward ``sw-a``, ``src`` through it."""
-    own = [lab.addr(h) for h in HOSTS]
+def populate(
+    lab: Lab,
+    count: int,
+    hosts: tuple[str, ...] = HOSTS,
+    net: ipaddress.IPv4Network | ipaddress.IPv6Network = EXTRA_NET,
+    switch: str = "sw-a",
+) -> list[str]:
+    """Give ``hosts`` ``count`` addresses in all (their own ones first); the router
+    reaches the extra ones on its link toward ``switch``, ``src`` through it."""
+    own = [lab.addr(h) for h in hosts]
     extra = count - len(own)
     if extra <= 0:
         return own[:count]
-    pool = list(EXTRA_NET.hosts())
+    pool = list(net.hosts())
     if extra > len(pool):
         raise SystemExit(f"at most {len(pool) + len(own)} clean targets")
     chosen = [str(a) for a in pool[:extra]]
-    per_host: dict[str, list[str]] = {h: [] for h in HOSTS}
+    per_host: dict[str, list[str]] = {h: [] for h in hosts}
     for i, a in enumerate(chosen):
-        per_host[HOSTS[i % len(HOSTS)]].append(a)
+        per_host[hosts[i % len(hosts)]].append(a)
     for h, addrs in per_host.items():
-        dev = lab.iface(h, "sw-a")
-        script = "".join(f"address add {a}/{EXTRA_NET.prefixlen} dev {dev}\n" for a in addrs)
+        dev = lab.iface(h, switch)
+        script = "".join(f"address add {a}/{net.prefixlen} dev {dev}\n" for a in addrs)
         _ip_batch(lab, h, script)
-    _ip_batch(lab, "r1", f"route add {EXTRA_NET} dev {lab.iface('r1', 'sw-a')}\n")
+    _ip_batch(lab, "r1", f"route add {net} dev {lab.iface('r1', switch)}\n")
     via = lab.addr("r1", 4, peer="sw0")
-    _ip_batch(lab, "src", f"route add {EXTRA_NET} via {via}\n")
+    _ip_batch(lab, "src", f"route add {net} via {via}\n")
     return own + chosen
 
 
@@ -152,6 +182,7 @@ def _ip_batch(lab: Lab, node: str, script: str) -> None:
 def forget_neighbours(lab: Lab) -> None:
     """The router forgets the extra targets' link-layer addresses: first contact again."""
     lab.run("r1", ["ip", "neigh", "flush", "to", str(EXTRA_NET)])
+    lab.run("r1", ["ip", "neigh", "flush", "to", str(PTB_NET)])
     lab.flush_pmtu("src")
 
 
@@ -211,7 +242,9 @@ def _search_s(r: dict[str, Any]) -> float:
     return float(r.get("elapsed_s") or 0.0)
 
 
-def bench_scenario(sc: Scenario, runs: int, timeout_s: float, settle_s: float) -> dict[str, Any]:
+def bench_scenario(
+    sc: Scenario, runs: int, timeout_s: float, settle_s: float, rest_s: float = 0.0
+) -> dict[str, Any]:
     print(f"== {sc.key}: {sc.title}", file=sys.stderr, flush=True)
     out: dict[str, Any] = {"key": sc.key, "title": sc.title, "limit_s": sc.limit_s, "runs": []}
     with LAB.Lab(topology(sc)) as lab:
@@ -222,11 +255,16 @@ def bench_scenario(sc: Scenario, runs: int, timeout_s: float, settle_s: float) -
         faulty += [f"c{i}" for i in range(1, sc.ptb + 1)]
         for node in faulty:
             truth[check_lab_address(lab.addr(node))] = ("below", 1500)
+        if sc.shared_ptb:
+            for a in populate(lab, sc.shared_ptb, PTB_HOSTS, PTB_NET, "sw-p"):
+                truth[check_lab_address(a)] = ("below", 1500)
         out.update(build_s=lab.build_s, unwarmed=[list(p) for p in lab.unwarmed])
         out["targets"] = len(truth)
         # Throwaway run: Python's files into the page cache.
         run_timed(lab, "src", [*jumbopath_argv(), "check", lab.addr("a1"), "--json"], 60, JP_ENV)
         for i in range(1, runs + 1):
+            if i > 1 and rest_s:
+                time.sleep(rest_s)  # the routers' ICMP budget refills (1 a second)
             rec = one_run(lab, truth, i, timeout_s, settle_s)
             print(
                 f"  [{sc.key}] run {i}/{runs} {rec['wall_s']:6.2f}s (cpu {rec['cpu_s']:.2f}s, "
@@ -332,6 +370,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", metavar="FILE", help="write the raw numbers to FILE")
     ap.add_argument("--timeout", type=float, default=60.0, help="cap per run, seconds (60)")
     ap.add_argument("--settle", type=float, default=10.0, help="wait for a quiet machine (s)")
+    ap.add_argument(
+        "--rest",
+        type=float,
+        default=0.0,
+        help="seconds between runs, so every run meets rested routers (Linux refills "
+        "its ICMP budget at 1 a second, a burst of 6: 6 s); default 0",
+    )
     ap.add_argument("--at", metavar="REV", help="measure jumbopath as committed at REV")
     ap.add_argument("--scenarios", default=",".join(keys), help=f"comma list out of {keys}")
     args = ap.parse_args(argv)
@@ -339,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error("--runs must be 1..100")
     if not 1 <= args.timeout <= 600:
         ap.error("--timeout must be 1..600 seconds")
+    if not 0 <= args.rest <= 60:
+        ap.error("--rest must be 0..60 seconds")
     if not 0 <= args.settle <= 600:
         ap.error("--settle must be 0..600 seconds")
     chosen = [k for k in args.scenarios.split(",") if k]
@@ -372,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for sc in SCENARIOS:
             if sc.key in chosen:
                 results["scenarios"].append(
-                    bench_scenario(sc, args.runs, args.timeout, args.settle)
+                    bench_scenario(sc, args.runs, args.timeout, args.settle, args.rest)
                 )
     finally:
         if snap is not None:

@@ -307,7 +307,7 @@ class Remark:
 
     code: str
     """no-answer, loss-retried, icmp-ignored, kernel-cache, path-changed,
-    hop-changed, local-side, overlay."""
+    hop-changed, local-side, overlay, shared-limit."""
     facts: tuple[tuple[str, str | int | float | None], ...] = ()
     """Named values: (name, value) pairs."""
 

@@ -23,7 +23,17 @@ from jumbopath.engine import Job, drive
 from jumbopath.environment import SystemEnvironment
 from jumbopath.errors import CannotMeasure, UsageError
 from jumbopath.locate import HopPacer, LocateConfig, LocateResult, Locator
+from jumbopath.locate.config import Presumed
 from jumbopath.locate.limits import every_limit
+from jumbopath.locate.shared import (
+    Cohort,
+    cohorts,
+    contradicted,
+    end_ttl,
+    mapped_only,
+    presumption,
+    shared_remark,
+)
 from jumbopath.measure import new_search, search_result, with_stage
 from jumbopath.model import (
     Break,
@@ -212,23 +222,147 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
     # ICMP budget, so only when one break is located.
     label = len(failing) == 1
     budget = min(LOCATE_MAX_TIME_S + max(0, len(failing) - 1), LOCATE_MAX_TIME_CAP_S)
-    locators = [
-        (s, Job(s.target, Locator(_locate_config(s, label, budget, floor), pacer))) for s in chosen
-    ]
-    # The passing targets are mapped only to compare: the drive ends when the
-    # failing targets' localization and one-way tests are done.
-    needed = [j for s, j in locators if s in failing] + [j for _, j in directions]
+    started = prober.now()
+    # Failing targets behind the same egress that fail at the same size share
+    # their limits (jumbopath.locate.shared): one of each cohort is located in
+    # full first, the others then take the hops it proved as known.
+    groups = cohorts(
+        [_cohort_key(s) for s in failing], [_ptb_hint(s.done()) is not None for s in failing]
+    )
+    leaders = [failing[c.leader] for c in groups]
+    first = [(s, _locator(s, label, budget, floor, pacer, None)) for s in leaders]
+    later: list[PathState] = []
+    if trace_all or len(leaders) == len(failing):
+        first += [
+            (s, _locator(s, label, budget, floor, pacer, None)) for s in chosen[len(failing) :]
+        ]
+    else:
+        later = chosen[len(failing) :]  # compared: mapped once the leaders' hops are known
+    needed = [j for _, j in first[: len(leaders)]] + [j for _, j in directions]
     required = None if trace_all or not failing else (lambda: all(j.planner.done for j in needed))
     drive(
         prober,
-        [*(j for _, j in locators), *(j for _, j in directions)],
+        [*(j for _, j in first), *(j for _, j in directions)],
         max_time_s=budget + 1,
         until=required,
     )
-    for state, job in locators:
-        state.result = _with_location(state.done(), job.planner.abandon(prober.now()))
+    located = {id(s): (j.planner.config, j.planner.abandon(prober.now())) for s, j in first}
+    given, leader_end = _presumptions(groups, failing, later, located)
+    followers = [failing[i] for c in groups for i in c.followers]
+    second = [
+        (s, _locator(s, label, _left(budget, started, prober), floor, pacer, given.get(id(s))))
+        for s in [*followers, *later]
+    ]
+    if second:
+        _drive_until(prober, second, followers, _left(budget, started, prober))
+    for s, j in second:
+        found = j.planner.abandon(prober.now())
+        shared = s in followers and id(s) in given
+        if shared and not _judged_shared(s, given[id(s)], leader_end[id(s)], found):
+            continue  # its own probes disagree: measured on its own below
+        located[id(s)] = (j.planner.config, found)
+    alone = [s for s in followers if id(s) not in located]
+    third = [
+        (s, _locator(s, label, _left(budget, started, prober), floor, pacer, None)) for s in alone
+    ]
+    if third:
+        _drive_until(prober, third, alone, _left(budget, started, prober))
+    for s, j in third:
+        located[id(s)] = (j.planner.config, j.planner.abandon(prober.now()))
+    for state in chosen:
+        if id(state) in located:
+            state.result = _with_location(state.done(), located[id(state)][1])
     for state, test in directions:
         state.result = _with_direction(state.done(), test.planner, prober.now())
+
+
+def _presumptions(
+    groups: Sequence[Cohort],
+    failing: Sequence[PathState],
+    compared: Sequence[PathState],
+    located: dict[int, tuple[LocateConfig, LocateResult]],
+) -> tuple[dict[int, Presumed], dict[int, int | None]]:
+    """What each follower takes from its leader's localization (and each compared
+    passing target from a leader that leaves the same way: the hops alone), and
+    the distance of the leader's target (by ``id`` of the path state)."""
+    given: dict[int, Presumed] = {}
+    leader_end: dict[int, int | None] = {}
+    hops_of: dict[tuple[object, ...], Presumed] = {}
+    for c in groups:
+        cfg, found = located[id(failing[c.leader])]
+        p = presumption(cfg.target, found)
+        if p is None:
+            continue
+        hops_of.setdefault(_route_key(failing[c.leader]), p)
+        for i in c.followers:
+            given[id(failing[i])] = p
+            leader_end[id(failing[i])] = end_ttl(found, cfg.target)
+    for s in compared:
+        p = hops_of.get(_route_key(s))
+        if p is not None:
+            given[id(s)] = mapped_only(p)
+    return given, leader_end
+
+
+def _judged_shared(
+    state: PathState, given: Presumed, leader_end: int | None, found: LocateResult
+) -> bool:
+    """Whether a follower's own probes agree with the shared limit; if so, its
+    result says what confirmed it (the shared-limit remark)."""
+    r = state.done()
+    if contradicted(given, leader_end, found, state.target.address, r.evidence) is not None:
+        return False
+    note = shared_remark(given, found, state.target.address, r.evidence)
+    state.result = replace(r, notes=(*r.notes, note))
+    return True
+
+
+def _locator(
+    state: PathState,
+    label: bool,
+    budget: float,
+    floor: float,
+    pacer: HopPacer,
+    presumed: Presumed | None,
+) -> Job[Locator]:
+    config = replace(_locate_config(state, label, budget, floor), presumed=presumed)
+    return Job(state.target, Locator(config, pacer))
+
+
+def _left(budget: float, started: float, prober: Prober) -> float:
+    """What is left of the localization's time bound (never below a moment)."""
+    return max(0.1, budget - (prober.now() - started))
+
+
+def _drive_until(
+    prober: Prober,
+    jobs: Sequence[tuple[PathState, Job[Locator]]],
+    needed: Sequence[PathState],
+    max_time_s: float,
+) -> None:
+    """Drive localizers until the ones of ``needed`` are done (the rest are optional)."""
+    wanted = [j for s, j in jobs if s in needed]
+    until = (lambda: all(j.planner.done for j in wanted)) if wanted else None
+    drive(prober, [j for _, j in jobs], max_time_s=max_time_s + 1, until=until)
+
+
+def _route_key(state: PathState) -> tuple[object, ...]:
+    """Targets that leave this host the same way (family, interface, source)."""
+    route = state.route
+    assert route is not None
+    return (state.target.family, route.interface, route.source)
+
+
+def _cohort_key(state: PathState) -> tuple[object, ...] | None:
+    """Failing targets with this key share their limits until proven otherwise:
+    the same way out, the same failing size and protocol, the same "too big" heard
+    by the search (or none), no local refusal."""
+    r = state.done()
+    if r.path_mtu is None or any(e.outcome == "local-refused" for e in r.evidence):
+        return None
+    # What the search heard decides the cohort too: a router's "too big" (which one,
+    # which MTU) is never shared with a path whose big packets died silently.
+    return (*_route_key(state), r.path_mtu, r.protocol, r.port, _ptb_hint(r))
 
 
 def _compared(failing: Sequence[PathState], passing: Sequence[PathState]) -> list[PathState]:

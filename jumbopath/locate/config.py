@@ -8,6 +8,24 @@ from jumbopath.model import Break, Evidence, Hop, Protocol, Remark
 
 
 @dataclass(frozen=True, slots=True)
+class Presumed:
+    """What another target's localization proved about the hops this path shares
+    with it (same egress, same path MTU): taken as known until this path's own
+    probes say otherwise, so those routers' ICMP budget is not spent again
+    (:mod:`jumbopath.locate.shared`)."""
+
+    leader: str
+    """Address of the target whose localization proved it."""
+    hops: tuple[str | None, ...]
+    """Addresses at TTL 1, 2, ...: not probed again (the first TTL probed is one more)."""
+    reach: int
+    """Farthest TTL the failing size reaches."""
+    ptb: tuple[int, int, str] | None = None
+    """(TTL, next-hop MTU, reporter) of the router that said "too big" (no big
+    probe is sent then: only the target's echo replies, which cost no router a token)."""
+
+
+@dataclass(frozen=True, slots=True)
 class LocateConfig:
     """What one localization knows before it starts."""
 
@@ -58,6 +76,8 @@ class LocateConfig:
     """UDP/TCP source port: the flow whose path is traced."""
     port: int | None = None
     """UDP/TCP destination port."""
+    presumed: Presumed | None = None
+    """Hops and limit proved by another target's localization (shared evidence)."""
 
 
 @dataclass(frozen=True, slots=True)

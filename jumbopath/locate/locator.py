@@ -68,6 +68,10 @@ from jumbopath.model import (
 )
 from jumbopath.sizes import CONTROL_SIZE
 
+#: Big probes sent to prove that this path's big packets reach the hops another
+#: target's localization proved (a router out of ICMP tokens stays quiet).
+PROOF_ATTEMPTS = 3
+
 # --------------------------------------------------------------------------
 # Internal state
 
@@ -118,6 +122,7 @@ class Locator:
     _sent: int = 0
     _swept: int = 0  # TTLs swept so far
     _confirming: set[int] = field(default_factory=set)  # TTLs confirmed early
+    _proofs: list[int] = field(default_factory=list)  # keys of the reach proofs sent
     _deferred: list[int] = field(default_factory=list)  # sweep TTLs waiting for tokens
     _last_sent: float | None = None
     _started: float | None = None
@@ -195,6 +200,7 @@ class Locator:
         """Expire old probes, decide if done, and return the probes to send now."""
         if self._started is None:
             self._started = now
+            self._presume()
         if self.done:
             return []
         timeout = self.timeout_s()
@@ -265,6 +271,11 @@ class Locator:
             self._ptb.append((p.ttl, outcome.mtu, outcome.reporter))
         if isinstance(outcome, LocalRefused):
             self._refused = outcome.mtu or 0
+        if key in self._proofs and isinstance(outcome, Lost):
+            # The router may only be out of tokens: wait for one and ask again.
+            self.pacer.drain(self._slot(p.ttl), now)
+            if len(self._proofs) < PROOF_ATTEMPTS:
+                self._deferred.append(-p.ttl)
         # No token spent at this slot: the target answered, the big probe died
         # before it, an earlier router answered, or it never left.
         spent = isinstance(outcome, TimeExceeded) or (p.control and isinstance(outcome, Lost))
@@ -309,6 +320,18 @@ class Locator:
                 self._misses[p.ttl] = self._misses.get(p.ttl, 0) + 1
                 p.missed = True
 
+    def _presume(self) -> None:
+        """Take what another target's localization proved as known (shared evidence)."""
+        given = self.config.presumed
+        if given is None:
+            return
+        for ttl, address in enumerate(given.hops, start=1):
+            self._hop(ttl).address = address
+        if self.config.fail_size is not None and given.reach:
+            self._reach[self.config.fail_size] = given.reach
+        if given.ptb is not None and self._probing:
+            self._ptb.append(given.ptb)
+
     def _note_once(self, note: Remark) -> None:
         if note not in self._notes:
             self._notes.append(note)
@@ -332,7 +355,8 @@ class Locator:
         self._next_batch += 1
         out = []
         fail = self.config.fail_size
-        if self._probing and not self._local:
+        presumed = self.config.presumed
+        if self._probing and not self._local and (presumed is None or presumed.ptb is None):
             assert fail is not None
             if sweep:
                 out += [self._request(ttl, size, batch) for size in self._upper()]
@@ -340,6 +364,15 @@ class Locator:
         out.append(self._request(ttl, CONTROL_SIZE[self.config.family], batch, control=True))
         self.pacer.charge(self._slot(ttl), now, len(out))
         return out
+
+    def _proof(self, ttl: int, now: float) -> list[ProbeRequest]:
+        """One failing-size probe at ``ttl``, no control: its answer proves reach."""
+        batch = self._next_batch
+        self._next_batch += 1
+        assert self.config.fail_size is not None
+        self.pacer.charge(self._slot(ttl), now, 1)
+        self._proofs.append(self._next_key)
+        return [self._request(ttl, self.config.fail_size, batch)]
 
     def _upper(self) -> list[int]:
         """Sizes above the failing one swept at every TTL, largest first."""
@@ -368,10 +401,20 @@ class Locator:
         return min(need, self.config.max_confirm)
 
     def _sweep(self, now: float) -> list[ProbeRequest]:
-        first = self._swept + 1
-        self._swept = min(self._swept + self.config.sweep_hops, self.config.max_hops)
+        given = self.config.presumed
+        first = max(self._swept, len(given.hops) if given is not None else 0) + 1
+        if first == 1 + len(given.hops if given is not None else ()) and self._proves_reach():
+            assert given is not None
+            # Shared hops past a silent stretch's near end: one big probe of this
+            # path's own must be answered there (one token), else it is not shared.
+            self._deferred.append(-given.reach)
+        self._swept = min(first - 1 + self.config.sweep_hops, self.config.max_hops)
         self._deferred += range(first, self._swept + 1)
         return self._sweep_ready(now)
+
+    def _proves_reach(self) -> bool:
+        given = self.config.presumed
+        return given is not None and given.ptb is None and given.reach > 0 and self._probing
 
     def _sweep_ready(self, now: float) -> list[ProbeRequest]:
         """The sweep's batches whose router can afford them; the rest wait for tokens."""
@@ -379,6 +422,12 @@ class Locator:
         out: list[ProbeRequest] = []
         waiting = []
         for ttl in self._deferred:
+            if ttl < 0:  # the proof that big packets reach the shared hops
+                if self._ready(-ttl, now, 1):
+                    out += self._proof(-ttl, now)
+                else:
+                    waiting.append(ttl)
+                continue
             if end is not None and ttl > end:
                 continue  # beyond the target: not needed any more
             # One token is enough: the big probe goes first, so whichever of the

@@ -74,6 +74,9 @@ class SimRouter:
     """Whether it sends "time exceeded" errors."""
     rate_limited: bool = True
     """Linux-like ICMP error rate limit: burst of 6, then 1 per second."""
+    ptb_limited: bool = True
+    """Whether its "too big" errors count against that limit too (Linux exempts
+    "fragmentation needed" and "packet too big" from the per-host limit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +216,8 @@ class SimulatedProber:
                         self._answer(path, token, at + delay * i, TimeExceeded(router.address, 0.0))
                     return token
                 if size > segment.egress_mtu:
-                    if router.ptb and self._icmp_allowed(router, at):
+                    limited = router.ptb_limited and not self._icmp_allowed(router, at)
+                    if router.ptb and not limited:
                         reply = TooBig(segment.egress_mtu, router.address, 0.0)
                         self._answer(path, token, at + delay * i, reply)
                     return token

@@ -84,3 +84,47 @@ def test_every_verdict_is_exact_beside_a_hundred_clean_targets(lab: Lab) -> None
         assert search["elapsed_s"] <= 1.5, r
         assert r["loss"] == 0.0, r
     assert wall < 30
+
+
+def extra_addresses(lab: Lab, host: str, switch: str, count: int) -> list[str]:
+    """``count`` more addresses on ``host``, from the top of its own /24."""
+    net = ipaddress.ip_network(f"{lab.addr(host)}/24", strict=False)
+    pool = [str(a) for a in list(net.hosts())[-count:]]
+    dev = lab.iface(host, switch)
+    script = "".join(f"address add {a}/24 dev {dev}\n" for a in pool)
+    done = lab.run(host, ["ip", "-batch", "-"], input=script)
+    assert done.returncode == 0, done.stderr
+    return pool
+
+
+def test_targets_behind_one_limit_share_its_localization(lab: Lab) -> None:
+    """Twelve addresses behind the router egress that says "too big" and four behind
+    the silent port: one localization per limit, the others judged by shared
+    evidence (the remark says whose), every verdict still exact."""
+    ptb = [lab.addr("c"), *extra_addresses(lab, "c", "sw-c", 11)]
+    silent = [lab.addr("b"), *extra_addresses(lab, "b", "sw-a", 3)]
+    done = lab.run("src", [*CHECK, "--expect", "9000", "--json", *ptb, *silent], timeout=90)
+    assert done.returncode == 1, done.stderr
+    results = {r["address"]: r for r in json.loads(done.stdout)["results"]}
+    r1 = lab.addr("r1", 4, peer="sw0")
+    for group, kind in ((ptb, "ptb"), (silent, "silent")):
+        leaders = set()
+        for a in group:
+            r = results[a]
+            assert (r["status"], r["path_mtu"]) == ("below", 1500), r
+            brk = r["break"]
+            assert brk["kind"] == kind and brk["confirmed"] and brk["after"] == r1, r
+            assert brk["before"] == a and r["breaks"][-1]["kind"] == kind
+            notes = [m for m in r["remarks"] if m["code"] == "shared-limit"]
+            leaders |= {m["leader"] for m in notes}
+            locate = next(st for st in r["stages"] if st["name"] == "locate")
+            # Each located alone, they spent the router's ICMP budget (a burst of 6,
+            # then 1 a second, drained by the test before) until the 8 s bound; now a
+            # silent one spends one token of its own (its big probe reaches the
+            # router), a "too big" one none.
+            assert locate["elapsed_s"] <= 6.0, r
+        assert len(leaders) == 1 and leaders <= set(group), (kind, leaders)
+        shared = [
+            a for a in group if any(m["code"] == "shared-limit" for m in results[a]["remarks"])
+        ]
+        assert len(shared) == len(group) - 1

@@ -345,6 +345,22 @@ def _overlay(r: Remark) -> str:
     return f"{sums}: the tunnel carries {needed}; the limit is beyond its remote end"
 
 
+def _shared(r: Remark) -> str:
+    hops = r.fact("presumed_hops")
+    head = (
+        f"located from shared evidence: the first {hops} hop(s) and the limit were proved by "
+        f"{_s(r.fact('leader'))}'s localization (same way out, same failing size)"
+    )
+    if r.fact("kind") == "ptb":
+        own = r.fact("own_too_big")
+        heard = f'; this path\'s own probes got {own} "too big" from it' if own else ""
+        return (
+            f'{head}: router {_s(r.fact("reporter"))} said "too big"{heard}, and this '
+            f"target answered at the same distance (hop {r.fact('end_ttl')})"
+        )
+    return f"{head}; {r.fact('own_silent')} of this path's own big probes past it went unanswered"
+
+
 _REMARK: dict[str, Callable[[Remark], str]] = {
     "no-answer": _no_answer,
     "loss-retried": _loss,
@@ -357,6 +373,7 @@ _REMARK: dict[str, Callable[[Remark], str]] = {
     "stage-skipped": _skipped,
     "prober-limit": _prober_limit,
     "overlay": _overlay,
+    "shared-limit": _shared,
 }
 
 
