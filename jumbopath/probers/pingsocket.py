@@ -293,7 +293,14 @@ class PingSocketProber:
                     if self._local_refusal or attempt == 1:
                         return LocalRefused(None)
                     continue
-                if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
+                if exc.errno == errno.ENOBUFS:
+                    # Left the socket, dropped by the device layer (a veth whose
+                    # peer port is smaller; IP_RECVERR makes the kernel say so):
+                    # sent, and its silence is evidence, as on a wire.
+                    self.packets_sent += 1
+                    self._open[sent.token] = sock
+                    return None
+                if exc.errno == errno.EAGAIN:
                     # Our own send buffer is full: the probe never left. Void, never lost.
                     self._voided.append(sent.token)
                     return None

@@ -507,7 +507,15 @@ class RawProber:
         except OSError as exc:
             if exc.errno == errno.EMSGSIZE:
                 return LocalRefused(None)
-            if exc.errno in (errno.ENOBUFS, errno.EAGAIN):
+            if exc.errno == errno.ENOBUFS:
+                # The probe left the socket and the device layer dropped it:
+                # a veth whose peer (the switch port) is smaller refuses the
+                # frame, a wire would lose it. IPv4 raw sockets never say so
+                # (the kernel hides ENOBUFS without IP_RECVERR); IPv6 ones do.
+                # Either way the probe was sent and its silence is evidence.
+                self.packets_sent += 1
+                return self._register(sent)
+            if exc.errno == errno.EAGAIN:
                 # Our own send buffer stayed full: the probe never left. Its
                 # fate is void (sent again by whoever asked), never "lost".
                 self._register(sent)
