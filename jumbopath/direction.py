@@ -6,10 +6,20 @@ way there or on the way back (asymmetric routing, a return-path switch
 port). A UDP datagram of the same size to a closed port is answered by a
 small ICMP "port unreachable" (RFC 792, RFC 4443 section 3.1), which comes
 back whatever the return path's MTU, so it tests the forward direction
-alone. This is the trick classic traceroute uses.
+alone. This is the trick classic traceroute uses. A TCP SYN of the same
+size to a closed port works the same way (a small reset comes back), and
+its answers are not rate-limited: the pipeline uses it where the prober
+can send TCP.
 
 Small UDP control probes go out alongside: a target (or firewall) that
 never answers UDP at all tells us nothing, and the test says so.
+
+The target rate-limits ICMP answers (Linux: a burst of 6 per peer, then
+one a second), and an earlier run may have spent part of the burst. The big
+probes therefore go first: while any answer is left, the first datagrams to
+arrive get it, so a small answer after silent big ones proves the big ones
+did not arrive, and a spent budget silences the controls too (no verdict)
+instead of faking "forward".
 """
 
 from __future__ import annotations
@@ -50,7 +60,8 @@ class DirectionConfig:
     family: int
     """4 or 6."""
     size: int
-    """The size that fails round trip (IP packet bytes)."""
+    """The smallest size that fails round trip (IP packet bytes): the path MTU
+    plus one, so the limit tested is the one that sets the path MTU."""
     loss: float = 0.0
     """Round-trip loss rate measured by the search."""
     big_probes: int = 3
@@ -90,7 +101,8 @@ class DirectionTest(OneShotPlanner):
 
     def __post_init__(self) -> None:
         cfg = self.config
-        sizes = [CONTROL_SIZE[cfg.family]] * cfg.control_probes + [cfg.size] * cfg.big_probes
+        # Big first: they take the target's answer budget before the controls.
+        sizes = [cfg.size] * cfg.big_probes + [CONTROL_SIZE[cfg.family]] * cfg.control_probes
         requests = [ProbeRequest(k, size, protocol=cfg.protocol) for k, size in enumerate(sizes)]
         self._round = OneShot(requests, cfg.timeout_s)
 

@@ -205,7 +205,8 @@ def locate_stage(states: Sequence[PathState], prober: Prober, *, trace_all: bool
     """
     measured = [s for s in states if s.measured]
     failing = [s for s in measured if s.done().status is Status.BELOW and s.done().break_ is None]
-    directions = _direction_jobs(failing, udp=supports(prober, Protocol.UDP))
+    one_way = next((p for p in (Protocol.TCP, Protocol.UDP) if supports(prober, p)), None)
+    directions = _direction_jobs(failing, one_way)
     chosen = list(failing)
     if trace_all:
         mapped = (Status.OK, Status.UNREACHABLE)
@@ -384,28 +385,34 @@ def _compared(failing: Sequence[PathState], passing: Sequence[PathState]) -> lis
 
 
 def _direction_jobs(
-    failing: Sequence[PathState], *, udp: bool = True
+    failing: Sequence[PathState], one_way: Protocol | None = Protocol.TCP
 ) -> list[tuple[PathState, Job[DirectionTest]]]:
     """A router's "too big" or the local kernel's refusal already says forward;
-    a silent failure gets a one-way test (see :mod:`jumbopath.direction`),
-    when the prober can send its UDP probes (else the direction stays unknown)."""
+    a silent failure gets a one-way test (see :mod:`jumbopath.direction`) over
+    ``one_way``: TCP where the prober sends it (a reset is not rate-limited
+    like the ICMP port unreachable UDP gets, whose budget an earlier run may
+    have spent), else UDP; with neither the direction stays unknown."""
     jobs: list[tuple[PathState, Job[DirectionTest]]] = []
     for state in failing:
         r = state.done()
         if r.expected_mtu is None or state.route is None:
             continue
-        one_way = r.protocol is not Protocol.ICMP  # its probes' answers were small
-        if one_way or {e.outcome for e in r.evidence} & {"too-big", "local-refused"}:
+        measured_one_way = r.protocol is not Protocol.ICMP  # its probes' answers were small
+        if measured_one_way or {e.outcome for e in r.evidence} & {"too-big", "local-refused"}:
             state.result = replace(r, direction=Direction.FORWARD)
             continue
-        if not udp:
+        if one_way is None:
             note = remark("prober-limit", stage="direction", protocol=Protocol.UDP.value)
             state.result = replace(r, notes=(*r.notes, note))
             continue
+        # The smallest failing size: a bigger one may also die at a looser
+        # limit the other way (a forward limit above a tighter return one).
         size = min(r.expected_mtu, state.route.interface_mtu or r.expected_mtu)
+        if r.path_mtu is not None and r.path_mtu < size:
+            size = r.path_mtu + 1
         config = DirectionConfig.for_loss(state.target.family, size, r.loss)
         # Wait as long as the search waited for an answer (it follows the RTT).
-        config = replace(config, timeout_s=state.timeout_s)
+        config = replace(config, timeout_s=state.timeout_s, protocol=one_way)
         jobs.append((state, Job(state.target, DirectionTest(config))))
     return jobs
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 import pytest
 
 from jumbopath.direction import DirectionConfig, DirectionTest
-from jumbopath.model import Answer, Lost, Outcome, Protocol, Reply, TooBig, Unreach, Unreachable
+from jumbopath.model import (
+    Answer,
+    Lost,
+    Outcome,
+    ProbeRequest,
+    Protocol,
+    Reply,
+    TooBig,
+    Unreach,
+    Unreachable,
+)
 from jumbopath.sizes import CONTROL_SIZE
 
 ARRIVED = Reply(0.2, Answer.PORT_UNREACHABLE)
@@ -51,3 +61,26 @@ def test_probe_budget_fits_one_icmp_burst() -> None:
         config = DirectionConfig.for_loss(6, 9000, loss)
         assert config.big_probes + config.control_probes == 6
         assert 3 <= config.big_probes <= 5
+
+
+def test_big_probes_take_a_spent_answer_budget_first() -> None:
+    """The target had two ICMP answers left (an earlier run spent the rest of
+    its burst of 6): the big UDP datagrams arrive and get them, so the verdict
+    is return, not "small answered, big silent" (forward)."""
+    from jumbopath.engine import Job, drive
+    from jumbopath.probers.base import Target
+    from jumbopath.probers.simulated import SimPath, SimSegment, SimulatedProber
+
+    dst = "198.18.9.9"
+    prober = SimulatedProber({dst: SimPath((SimSegment(9000, 9000),), (), return_mtu=4000)})
+    target = Target(dst, dst, 4)
+    earlier = [
+        prober.send(target, ProbeRequest(100 + i, 100, protocol=Protocol.UDP)) for i in range(4)
+    ]
+    assert len({t for t, _ in prober.receive(0.5)} & set(earlier)) == 4
+    test = DirectionTest(DirectionConfig(family=4, size=4001, protocol=Protocol.UDP))
+    drive(prober, [Job(target, test)], max_time_s=2.0)
+    sizes = {r.key: r.size for r in test._round.requests}
+    answered = [sizes[k] for k, o in test._round.outcomes.items() if isinstance(o, Reply)]
+    assert answered == [4001, 4001]
+    assert test.abandon(prober.now()) == "return"

@@ -94,6 +94,17 @@ CASES = [
         None,
     ),
     (
+        "return path at 4000, a switch port at 4500 on the way there: the tighter"
+        " return limit sets the path MTU, so the one-way test probes 4001, not 9000",
+        path(seg(), seg(l2=4500), return_mtu=4000),
+        Status.BELOW,
+        4000,
+        Cause.RETURN_PATH,
+        Direction.RETURN,
+        DST,
+        None,
+    ),
+    (
         "target drops echo, answers TCP: measured over TCP",
         path(seg(), seg(l2=4000), answers_echo=False),
         Status.BELOW,
@@ -358,3 +369,12 @@ def test_a_host_that_drops_echo_is_told_by_its_tcp_port_without_the_long_wait() 
     env = SimulatedEnvironment({DST: path(seg(), seg(), answers_echo=False)})
     (r,) = check(CheckConfig((DST,), expect=9000, probe=Protocol.ICMP), env).results
     assert r.status is Status.UNREACHABLE and env.probers[0].now() >= 3.0
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_the_one_way_test_needs_no_udp_answer_where_tcp_is_sent(traced: bool) -> None:
+    """Its TCP resets are not rate-limited like ICMP port unreachables: a target
+    that answers no UDP (or has spent its ICMP burst) still tells the way back."""
+    (r,) = run({DST: path(seg(), seg(), return_mtu=4000, answers_udp=False)}, traced=traced).results
+    assert (r.direction, r.cause) == (Direction.RETURN, Cause.RETURN_PATH)
+    assert r.break_ is not None and r.break_.size == 4001
