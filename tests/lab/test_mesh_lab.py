@@ -194,9 +194,12 @@ def test_access_port_at_1500_names_the_host(env: tuple[Lab, SshLab], tmp_path: P
     assert r.returncode == 1, text
     storage = net(doc, "storage")
     failing = {(f["source"], f["destination"]) for f in storage["failing"]}
-    assert failing == {("n3", o) for o in NODES if o != "n3"} | {
-        (o, "n3") for o in NODES if o != "n3"
-    }
+    expected = {("n3", o) for o in NODES if o != "n3"} | {(o, "n3") for o in NODES if o != "n3"}
+    assert failing == expected, [
+        {k: cell(doc, "storage", a, b).get(k) for k in ("status", "path_mtu", "error", "cause")}
+        | {"pair": f"{a}->{b}"}
+        for a, b in expected ^ failing
+    ]
     assert cell(doc, "storage", "n1", "n3")["path_mtu"] == 1500
     (verdict,) = storage["verdicts"]
     assert verdict["kind"] == "host" and verdict["hosts"] == ["n3"]
