@@ -17,6 +17,8 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import Any, TypeVar
 
 P = TypeVar("P", bound="subprocess.Popen[bytes]")
@@ -116,3 +118,37 @@ def reopen() -> None:
 
 
 atexit.register(kill_all, True)
+
+
+@contextlib.contextmanager
+def signals_interrupt(*signals: int) -> Iterator[None]:
+    """While inside, each of ``signals`` raises :class:`Interrupted` (once), so every
+    ``finally`` runs and every child is killed on the way out.
+
+    A signal ignored when jumbopath started (``nohup``, a background job of a
+    non-interactive shell) stays ignored; a second one while jumbopath stops is
+    ignored. Outside the main thread nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    previous: dict[int, Any] = {}
+    for sig in signals:
+        before = signal.getsignal(sig)
+        if before is signal.SIG_IGN:
+            continue
+        previous[sig] = before
+        signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, before in previous.items():
+            signal.signal(sig, before if before is not None else signal.SIG_DFL)

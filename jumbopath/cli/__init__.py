@@ -12,10 +12,7 @@ import errno
 import os
 import signal
 import sys
-import threading
 import traceback
-from collections.abc import Iterator
-from types import FrameType
 
 import typer
 
@@ -120,34 +117,10 @@ def _reader_gone() -> int:
     return 128 + int(signal.SIGPIPE)
 
 
-@contextlib.contextmanager
-def _sigterm_unwinds() -> Iterator[None]:
+def _sigterm_unwinds() -> contextlib.AbstractContextManager[None]:
     """SIGTERM raises :class:`~jumbopath.procs.Interrupted` (once), as SIGINT raises
-    KeyboardInterrupt, so every ``finally`` runs and every child is killed on the way out.
-
-    A SIGTERM ignored when jumbopath started stays ignored; a second one while
-    jumbopath stops is ignored.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.getsignal(signal.SIGTERM)
-    if before is signal.SIG_IGN:
-        yield
-        return
-    fired: list[int] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if fired:
-            return
-        fired.append(signum)
-        raise procs.Interrupted(signum)
-
-    signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before if before is not None else signal.SIG_DFL)
+    KeyboardInterrupt, so every ``finally`` runs and every child is killed on the way out."""
+    return procs.signals_interrupt(signal.SIGTERM)
 
 
 def _run(args: list[str], debug: bool) -> int:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -112,40 +109,16 @@ def _finish(
     raise typer.Exit(int(code))
 
 
-@contextmanager
-def _signals_stop_the_run() -> Iterator[None]:
+def _signals_stop_the_run() -> AbstractContextManager[None]:
     """While inside, SIGINT and SIGTERM raise :class:`~jumbopath.mesh.ssh.Interrupted` (once).
 
-    The fan-out catches it, kills its sessions and hands back what finished. A
-    second signal while it stops is ignored: stopping takes well under two
-    seconds. A signal that was ignored when jumbopath started (``nohup``, a
-    background job of a non-interactive shell) stays ignored.
+    The fan-out catches it, kills its sessions and hands back what finished
+    (:func:`jumbopath.procs.signals_interrupt`: a second signal, or one ignored
+    when jumbopath started, is ignored).
     """
-    from jumbopath.mesh.ssh import Interrupted
+    from jumbopath.procs import signals_interrupt
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    fired: list[int] = []
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if fired:
-            return
-        fired.append(signum)
-        raise Interrupted(signum)
-
-    previous: dict[signal.Signals, Any] = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        before = signal.getsignal(sig)
-        if before is signal.SIG_IGN:
-            continue
-        previous[sig] = before
-        signal.signal(sig, handler)
-    try:
-        yield
-    finally:
-        for sig, before in previous.items():
-            signal.signal(sig, before if before is not None else signal.SIG_DFL)
+    return signals_interrupt(signal.SIGINT, signal.SIGTERM)
 
 
 def _show_interrupted(mesh: Mesh, fmt: str, stop: Interrupted, total: int, save: bool) -> None:
